@@ -1,0 +1,121 @@
+//! Builds the guest crate for `wasm32-unknown-unknown` and componentizes it,
+//! so that `cargo run`/`cargo test` at the root need nothing else.
+//!
+//! The pattern of wasmtime's `crates/test-programs/artifacts`: a nested cargo
+//! build with its own target dir (the outer one is locked by this build),
+//! then `wit-component` turns the core module into a component whose only
+//! imports are those the WIT world declares. The component's path is written
+//! to `OUT_DIR/component.rs` for `include_bytes!`.
+
+use std::env;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const WASM_TARGET: &str = "wasm32-unknown-unknown";
+const GUEST_PACKAGE: &str = "get-totp-code";
+const GUEST_PROFILE: &str = "wasm";
+
+fn main() {
+    let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").unwrap());
+    let root = manifest_dir.parent().unwrap().to_path_buf();
+    let out_dir = PathBuf::from(env::var_os("OUT_DIR").unwrap());
+    for watched in ["src", "wit", "Cargo.toml", "Cargo.lock"] {
+        println!("cargo:rerun-if-changed={}", root.join(watched).display());
+    }
+
+    ensure_wasm_target();
+    let module = build_guest(&root, &out_dir);
+    let component = componentize(&module);
+
+    let component_path = out_dir.join("get_totp_code.wasm");
+    std::fs::write(&component_path, component).unwrap();
+    std::fs::write(
+        out_dir.join("component.rs"),
+        format!(
+            "/// The get_totp_code component, built by host-test/build.rs.\n\
+             pub const COMPONENT_BYTES: &[u8] = include_bytes!({:?});\n",
+            component_path
+        ),
+    )
+    .unwrap();
+}
+
+/// rustup's auto-install is often off; add the target once, or say plainly
+/// how to when there is no rustup.
+fn ensure_wasm_target() {
+    let rustc = env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let libdir = Command::new(&rustc)
+        .args(["--print", "target-libdir", "--target", WASM_TARGET])
+        .output()
+        .ok()
+        .filter(|out| out.status.success())
+        .map(|out| PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()));
+    if libdir.is_some_and(|dir| has_std(&dir)) {
+        return;
+    }
+    println!("cargo:warning=installing the {WASM_TARGET} target with rustup (needed to build the component)");
+    let status = Command::new("rustup")
+        .args(["target", "add", WASM_TARGET])
+        .status();
+    match status {
+        Ok(status) if status.success() => {}
+        Ok(status) => panic!("`rustup target add {WASM_TARGET}` failed ({status}); run it by hand"),
+        Err(err) => panic!(
+            "the {WASM_TARGET} Rust target is missing and rustup is not available ({err}); \
+             install the target's standard library for {rustc} and build again"
+        ),
+    }
+}
+
+fn has_std(libdir: &Path) -> bool {
+    std::fs::read_dir(libdir).is_ok_and(|entries| {
+        entries
+            .flatten()
+            .any(|e| e.file_name().to_string_lossy().starts_with("libstd-"))
+    })
+}
+
+/// Runs the nested `cargo build` of the guest; returns the core module path.
+fn build_guest(root: &Path, out_dir: &Path) -> PathBuf {
+    let target_dir = guest_target_dir(out_dir);
+    let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut command = Command::new(cargo);
+    command
+        .current_dir(root)
+        .args(["build", "--lib", "--package", GUEST_PACKAGE])
+        .args(["--target", WASM_TARGET, "--profile", GUEST_PROFILE])
+        .env("CARGO_TARGET_DIR", &target_dir)
+        // Flags meant for the host build must not leak into the guest's.
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .env_remove("CARGO_BUILD_TARGET")
+        .env_remove("CARGO_BUILD_RUSTFLAGS")
+        .env_remove("CARGO_PRIMARY_PACKAGE");
+    let status = command.status().expect("failed to run cargo for the guest");
+    assert!(status.success(), "building the guest component failed");
+    target_dir
+        .join(WASM_TARGET)
+        .join(GUEST_PROFILE)
+        .join("get_totp_code.wasm")
+}
+
+/// One guest build serves every host profile: `<target>/guest` when OUT_DIR
+/// has the usual `<target>/<profile>/build/<pkg>/out` shape.
+fn guest_target_dir(out_dir: &Path) -> PathBuf {
+    out_dir
+        .ancestors()
+        .nth(4)
+        .filter(|target| target.join("CACHEDIR.TAG").exists())
+        .map(|target| target.join("guest"))
+        .unwrap_or_else(|| out_dir.join("guest"))
+}
+
+fn componentize(module_path: &Path) -> Vec<u8> {
+    let module = std::fs::read(module_path)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", module_path.display()));
+    wit_component::ComponentEncoder::default()
+        .validate(true)
+        .module(&module)
+        .and_then(|encoder| encoder.encode())
+        .unwrap_or_else(|e| panic!("componentizing {}: {e:?}", module_path.display()))
+}

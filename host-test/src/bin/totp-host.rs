@@ -1,0 +1,191 @@
+//! `totp-host`: the reference host's command line.
+//!
+//! Prints the component's JSON on stdout. Exit status: 0 when the tool
+//! succeeded, 1 when it answered `success: false`, 2 for usage errors or
+//! when the host itself could not start.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use totp_host::{Call, Clock, NodeRef, SqliteDirectory, TotpTool};
+use wasmtime::Result;
+use wasmtime::error::Context;
+
+/// Reference host for the get_totp_code WebAssembly component.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    /// SQLite store to use (created with the documented schema when missing).
+    /// Without it, a per-user demo store is used, seeded on first use.
+    #[arg(long, global = true, value_name = "PATH")]
+    db: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Call the tool: print the current TOTP code of an agent user as JSON.
+    GetTotpCode {
+        /// The agent user; omit it to resolve the agent linked to --node.
+        #[arg(long, default_value = "")]
+        username: String,
+        /// Workflow of the calling tool node (with --node).
+        #[arg(long, value_name = "ID", requires = "node")]
+        workflow: Option<String>,
+        /// The calling tool node's id (with --workflow).
+        #[arg(long, value_name = "NODE_ID", requires = "workflow")]
+        node: Option<String>,
+        /// Compute the code for this Unix time instead of now.
+        #[arg(long, value_name = "UNIX_SECONDS")]
+        at: Option<u64>,
+    },
+    /// Create the agent user of a tool node (idempotent), as the platform
+    /// does when an agent gets the tool.
+    CreateAgentUser {
+        /// Workflow of the tool node.
+        #[arg(long, value_name = "ID")]
+        workflow: String,
+        /// The tool node; its `tool` edge leads to the agent.
+        #[arg(long, value_name = "NODE")]
+        tool_node: String,
+        /// Use this secret instead of a fresh 160-bit one.
+        #[arg(long, value_name = "BASE32")]
+        secret: Option<String>,
+        /// Print the stored secret (only for a user created by this call).
+        #[arg(long)]
+        show_secret: bool,
+    },
+    /// Link a tool node to an agent node with a `tool` edge.
+    LinkTool {
+        /// Workflow id; its row is created when missing.
+        #[arg(long, value_name = "ID")]
+        workflow: String,
+        /// The workflow's slug, used in agent usernames.
+        #[arg(long)]
+        slug: String,
+        /// The tool node (edge source).
+        #[arg(long, value_name = "NODE")]
+        tool_node: String,
+        /// The agent node (edge target).
+        #[arg(long, value_name = "NODE")]
+        agent_node: String,
+    },
+    /// Print the tool definition to register with an LLM.
+    Describe,
+}
+
+/// The demo store's workflow: its tool node is linked to one agent.
+const DEMO_WORKFLOW: &str = "demo-workflow";
+const DEMO_SLUG: &str = "my-workflow";
+const DEMO_TOOL_NODE: &str = "tool_totp";
+const DEMO_AGENT_NODE: &str = "agent_abc123";
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("totp-host: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    let (directory, default_node) = open_store(cli.db)?;
+    let directory = Arc::new(directory);
+    match cli.command {
+        Command::GetTotpCode {
+            username,
+            workflow,
+            node,
+            at,
+        } => {
+            let tool = TotpTool::new()?;
+            let mut call = Call::new(directory.clone());
+            call.node = match (workflow, node) {
+                (Some(workflow), Some(node)) => Some(NodeRef::new(workflow, node)),
+                _ => default_node,
+            };
+            if let Some(seconds) = at {
+                call.clock = Clock::Fixed(seconds);
+            }
+            let result = tool.get_totp_code(&call, &username);
+            println!("{result}");
+            let success = serde_json::from_str::<serde_json::Value>(&result)
+                .ok()
+                .and_then(|v| v.get("success").and_then(|s| s.as_bool()))
+                .unwrap_or(false);
+            Ok(if success { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
+        Command::CreateAgentUser {
+            workflow,
+            tool_node,
+            secret,
+            show_secret,
+        } => {
+            let provisioned =
+                directory.create_agent_user(&NodeRef::new(workflow, tool_node), secret.as_deref())?;
+            let mut out = serde_json::json!({
+                "username": provisioned.username,
+                "already_existed": provisioned.already_existed,
+            });
+            if let (true, Some(secret)) = (show_secret, &provisioned.secret) {
+                out["totp_secret"] = secret.as_str().into();
+            }
+            println!("{out}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::LinkTool {
+            workflow,
+            slug,
+            tool_node,
+            agent_node,
+        } => {
+            directory.link_tool(&workflow, &slug, &tool_node, &agent_node)?;
+            println!(
+                "{}",
+                serde_json::json!({"workflow": workflow, "slug": slug,
+                    "tool_node": tool_node, "agent_node": agent_node, "linked": true})
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Describe => {
+            let tool = TotpTool::new()?;
+            println!("{}", tool.describe(&Call::new(directory))?);
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// The store named by `--db`, or the per-user demo store, whose tool node is
+/// the default calling context so that a bare `get-totp-code` prints a code.
+fn open_store(db: Option<PathBuf>) -> Result<(SqliteDirectory, Option<NodeRef>)> {
+    if let Some(path) = db {
+        return Ok((SqliteDirectory::open(&path)?, None));
+    }
+    let path = default_store_path()?;
+    let fresh = !path.exists();
+    let directory = SqliteDirectory::open(&path)?;
+    if fresh {
+        directory.link_tool(DEMO_WORKFLOW, DEMO_SLUG, DEMO_TOOL_NODE, DEMO_AGENT_NODE)?;
+        let node = NodeRef::new(DEMO_WORKFLOW, DEMO_TOOL_NODE);
+        directory
+            .create_agent_user(&node, None)
+            .context("seeding the demo store")?;
+        eprintln!("totp-host: created the demo store {}", path.display());
+    }
+    Ok((directory, Some(NodeRef::new(DEMO_WORKFLOW, DEMO_TOOL_NODE))))
+}
+
+/// `$XDG_DATA_HOME/totp-host/store.sqlite3` (`~/.local/share/...` on Linux;
+/// the platform's local data directory elsewhere).
+fn default_store_path() -> Result<PathBuf> {
+    let base = dirs::data_local_dir()
+        .context("no per-user data directory on this system; pass --db PATH")?;
+    Ok(base.join("totp-host").join("store.sqlite3"))
+}

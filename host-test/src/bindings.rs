@@ -1,0 +1,86 @@
+//! Host side of the WIT world: the component's imports served from a [`Call`].
+
+use crate::call::Call;
+use crate::directory::DirectoryError;
+
+wasmtime::component::bindgen!({
+    path: "../wit",
+    world: "get-totp-code",
+});
+
+pub use agent_tools::totp::{secrets, workflow};
+use wasi::clocks::wall_clock;
+
+/// The data of one call's store.
+pub struct CallState {
+    pub call: Call,
+}
+
+impl secrets::Host for CallState {
+    fn find_user(
+        &mut self,
+        username: String,
+    ) -> Result<Option<secrets::AgentUser>, secrets::LookupError> {
+        match self.call.directory.find_user(&username) {
+            Ok(user) => Ok(user.map(|user| secrets::AgentUser {
+                username: user.username,
+                is_agent: user.is_agent,
+                // Crosses into guest memory here; the guest zeroizes its copy.
+                totp_secret: user.totp_secret.map(|secret| secret.as_str().to_owned()),
+            })),
+            Err(DirectoryError::Denied) => Err(secrets::LookupError::Denied),
+            Err(DirectoryError::Unavailable(message)) => {
+                Err(secrets::LookupError::Unavailable(message))
+            }
+        }
+    }
+}
+
+impl workflow::Host for CallState {
+    fn current_node(&mut self) -> Option<workflow::NodeRef> {
+        self.call.node.as_ref().map(|node| workflow::NodeRef {
+            workflow_id: node.workflow_id.clone(),
+            node_id: node.node_id.clone(),
+        })
+    }
+
+    fn workflow_slug(&mut self, workflow_id: String) -> Result<Option<String>, workflow::GraphError> {
+        self.call
+            .directory
+            .workflow_slug(&workflow_id)
+            .map_err(graph_error)
+    }
+
+    fn edge_targets(
+        &mut self,
+        workflow_id: String,
+        source_node_id: String,
+        label: String,
+    ) -> Result<Vec<String>, workflow::GraphError> {
+        self.call
+            .directory
+            .edge_targets(&workflow_id, &source_node_id, &label)
+            .map_err(graph_error)
+    }
+}
+
+fn graph_error(error: DirectoryError) -> workflow::GraphError {
+    workflow::GraphError::Unavailable(error.to_string())
+}
+
+impl wall_clock::Host for CallState {
+    fn now(&mut self) -> wall_clock::Datetime {
+        let (seconds, nanoseconds) = self.call.clock.now();
+        wall_clock::Datetime {
+            seconds,
+            nanoseconds,
+        }
+    }
+
+    fn resolution(&mut self) -> wall_clock::Datetime {
+        wall_clock::Datetime {
+            seconds: 0,
+            nanoseconds: 1_000_000,
+        }
+    }
+}

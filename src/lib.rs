@@ -1,0 +1,34 @@
+//! The `get_totp_code` agent tool.
+//!
+//! Everything but `bindings` is plain Rust that builds natively: the TOTP
+//! algorithm ([`otp`]), secret parsing ([`secret`]), the tool's behaviour
+//! over a host trait ([`tool`], [`platform`]) and its JSON surface
+//! ([`arguments`], [`response`], [`definition`]). `bindings` binds that to
+//! the WIT world for the `wasm32-unknown-unknown` component.
+
+pub mod arguments;
+pub mod definition;
+pub mod otp;
+pub mod platform;
+pub mod response;
+pub mod secret;
+mod text;
+pub mod tool;
+
+#[cfg(target_arch = "wasm32")]
+mod bindings;
+
+use platform::Platform;
+
+/// `get-totp-code(username)`: the JSON result for a direct call.
+pub fn get_totp_code_json(platform: &impl Platform, username: &str) -> String {
+    response::render(&tool::get_totp_code(platform, username))
+}
+
+/// `invoke(arguments)`: the JSON result for a call with raw LLM arguments.
+pub fn invoke_json(platform: &impl Platform, arguments: &str) -> String {
+    let outcome = arguments::parse_username(arguments)
+        .map_err(tool::ToolError::from)
+        .and_then(|username| tool::get_totp_code(platform, &username));
+    response::render(&outcome)
+}
