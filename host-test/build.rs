@@ -53,7 +53,9 @@ fn ensure_wasm_target() {
     if libdir.is_some_and(|dir| has_std(&dir)) {
         return;
     }
-    println!("cargo:warning=installing the {WASM_TARGET} target with rustup (needed to build the component)");
+    println!(
+        "cargo:warning=installing the {WASM_TARGET} target with rustup (needed to build the component)"
+    );
     let status = Command::new("rustup")
         .args(["target", "add", WASM_TARGET])
         .status();

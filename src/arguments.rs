@@ -61,7 +61,11 @@ mod tests {
             ("{\"username\": \"agent_wf_n1\"}", "agent_wf_n1"),
             (" { \"username\" : \"a\\u00e9\" } ", "aé"),
         ] {
-            assert_eq!(parse_username(arguments).as_deref(), Ok(want), "{arguments:?}");
+            assert_eq!(
+                parse_username(arguments).as_deref(),
+                Ok(want),
+                "{arguments:?}"
+            );
         }
     }
 

@@ -50,12 +50,9 @@ impl Platform for WitPlatform {
                 totp_secret: user.totp_secret.map(Zeroizing::new),
             })),
             Err(secrets::LookupError::Denied) => Err(HostError::Denied),
-            Err(secrets::LookupError::Unavailable(message)) => {
-                Err(HostError::Unavailable(message))
-            }
+            Err(secrets::LookupError::Unavailable(message)) => Err(HostError::Unavailable(message)),
         }
     }
-
 }
 
 impl WorkflowGraph for WitPlatform {

@@ -67,7 +67,12 @@ impl Code {
 /// Zero-padded to its digit count, as authenticator apps show it.
 impl core::fmt::Display for Code {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(f, "{:0width$}", self.value, width = usize::from(self.digits))
+        write!(
+            f,
+            "{:0width$}",
+            self.value,
+            width = usize::from(self.digits)
+        )
     }
 }
 
@@ -118,7 +123,8 @@ pub fn totp(key: &[u8], params: TotpParams, unix_seconds: u64) -> Totp {
 fn truncate<M: Mac + KeyInit>(key: &[u8], message: &[u8]) -> u32 {
     // HMAC takes keys of any length, so this arm is never taken; returning a
     // MAC of the empty key keeps the function total without a panic path.
-    let mut mac = <M as KeyInit>::new_from_slice(key).unwrap_or_else(|_| M::new(&Default::default()));
+    let mut mac =
+        <M as KeyInit>::new_from_slice(key).unwrap_or_else(|_| M::new(&Default::default()));
     mac.update(message);
     let digest = mac.finalize().into_bytes();
     let offset = usize::from(digest[digest.len() - 1] & 0x0f);
@@ -196,7 +202,14 @@ mod tests {
             digits: 8,
         };
         assert_eq!(code.to_string(), "07081804");
-        assert_eq!(Code { value: 42, digits: 6 }.to_string(), "000042");
+        assert_eq!(
+            Code {
+                value: 42,
+                digits: 6
+            }
+            .to_string(),
+            "000042"
+        );
     }
 
     #[test]

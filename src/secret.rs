@@ -119,7 +119,10 @@ mod tests {
         ] {
             assert_eq!(decode_base32(form).unwrap(), canonical, "{form:?}");
         }
-        assert_eq!(decode_base32("MZXW6").unwrap(), decode_base32("MZXW6===").unwrap());
+        assert_eq!(
+            decode_base32("MZXW6").unwrap(),
+            decode_base32("MZXW6===").unwrap()
+        );
     }
 
     #[test]

@@ -65,7 +65,9 @@ impl From<HostError> for ToolError {
     fn from(error: HostError) -> Self {
         match error {
             HostError::Denied => ToolError::AccessDenied,
-            HostError::Unavailable(message) => ToolError::Host(ellipsize(&message, MAX_HOST_MESSAGE_CHARS)),
+            HostError::Unavailable(message) => {
+                ToolError::Host(ellipsize(&message, MAX_HOST_MESSAGE_CHARS))
+            }
         }
     }
 }
@@ -125,8 +127,7 @@ pub fn get_totp_code(platform: &impl Platform, username: &str) -> Result<Issued,
 /// that the names they create are the names the tool looks up.
 pub fn resolve_calling_agent(platform: &impl WorkflowGraph) -> Result<String, ToolError> {
     let node = platform.current_node().ok_or(ToolError::NoContext)?;
-    let mut targets =
-        platform.edge_targets(&node.workflow_id, &node.node_id, TOOL_EDGE_LABEL)?;
+    let mut targets = platform.edge_targets(&node.workflow_id, &node.node_id, TOOL_EDGE_LABEL)?;
     // Parallel edges to one agent are one agent, not an ambiguity.
     targets.sort_unstable();
     targets.dedup();

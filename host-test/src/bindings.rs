@@ -44,7 +44,10 @@ impl workflow::Host for CallState {
         })
     }
 
-    fn workflow_slug(&mut self, workflow_id: String) -> Result<Option<String>, workflow::GraphError> {
+    fn workflow_slug(
+        &mut self,
+        workflow_id: String,
+    ) -> Result<Option<String>, workflow::GraphError> {
         self.call
             .directory
             .workflow_slug(&workflow_id)

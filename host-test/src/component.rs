@@ -1,8 +1,8 @@
 //! Loading the component once and calling it in a fresh instance per call.
 
 use wasmtime::Result;
-use wasmtime::error::Context;
 use wasmtime::component::{Component, HasSelf, Linker};
+use wasmtime::error::Context;
 use wasmtime::{Config, Engine, Store};
 
 use crate::bindings::{CallState, GetTotpCode, GetTotpCodePre};

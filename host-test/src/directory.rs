@@ -31,7 +31,10 @@ impl std::fmt::Debug for AgentUser {
         f.debug_struct("AgentUser")
             .field("username", &self.username)
             .field("is_agent", &self.is_agent)
-            .field("totp_secret", &self.totp_secret.as_ref().map(|_| "<redacted>"))
+            .field(
+                "totp_secret",
+                &self.totp_secret.as_ref().map(|_| "<redacted>"),
+            )
             .finish()
     }
 }

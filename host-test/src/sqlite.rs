@@ -3,12 +3,12 @@
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
-use wasmtime::error::Context;
-use wasmtime::{Result, bail, format_err};
 use get_totp_code::platform::{HostError, WorkflowGraph};
 use get_totp_code::secret::TotpKey;
 use get_totp_code::tool::resolve_calling_agent;
 use rusqlite::{Connection, OptionalExtension, params};
+use wasmtime::error::Context;
+use wasmtime::{Result, bail, format_err};
 use zeroize::Zeroizing;
 
 use crate::directory::{AgentUser, Directory, DirectoryError, NodeRef};
@@ -78,7 +78,12 @@ impl SqliteDirectory {
     }
 
     /// Inserts or replaces a user row as is (tests, operators' tooling).
-    pub fn put_user(&self, username: &str, is_agent: bool, totp_secret: Option<&str>) -> Result<()> {
+    pub fn put_user(
+        &self,
+        username: &str,
+        is_agent: bool,
+        totp_secret: Option<&str>,
+    ) -> Result<()> {
         self.connection().execute(
             "INSERT OR REPLACE INTO users (username, is_agent, totp_secret) VALUES (?1, ?2, ?3)",
             params![username, is_agent, totp_secret],
@@ -97,7 +102,13 @@ impl SqliteDirectory {
     }
 
     /// Adds an edge (duplicates are kept, as a graph editor may create them).
-    pub fn put_edge(&self, workflow_id: &str, source: &str, target: &str, label: &str) -> Result<()> {
+    pub fn put_edge(
+        &self,
+        workflow_id: &str,
+        source: &str,
+        target: &str,
+        label: &str,
+    ) -> Result<()> {
         self.connection().execute(
             "INSERT INTO workflow_edges (workflow_id, source_node_id, target_node_id, edge_label) \
              VALUES (?1, ?2, ?3, ?4)",
@@ -108,7 +119,13 @@ impl SqliteDirectory {
 
     /// `link-tool`: the workflow row (with its slug) and the `tool` edge from
     /// the tool node to the agent node, each only when missing.
-    pub fn link_tool(&self, workflow_id: &str, slug: &str, tool_node: &str, agent_node: &str) -> Result<()> {
+    pub fn link_tool(
+        &self,
+        workflow_id: &str,
+        slug: &str,
+        tool_node: &str,
+        agent_node: &str,
+    ) -> Result<()> {
         self.put_workflow(workflow_id, Some(slug))?;
         let exists: bool = self.connection().query_row(
             "SELECT EXISTS (SELECT 1 FROM workflow_edges WHERE workflow_id = ?1 \
@@ -126,7 +143,11 @@ impl SqliteDirectory {
     /// tool node gets a user named as the component will resolve it, with
     /// `secret` (validated first) or a fresh 160-bit one. Idempotent: an
     /// existing agent user is left as it is.
-    pub fn create_agent_user(&self, tool_node: &NodeRef, secret: Option<&str>) -> Result<Provisioned> {
+    pub fn create_agent_user(
+        &self,
+        tool_node: &NodeRef,
+        secret: Option<&str>,
+    ) -> Result<Provisioned> {
         let username = resolve_calling_agent(&GraphView {
             directory: self,
             node: tool_node,
@@ -217,7 +238,9 @@ impl Directory for SqliteDirectory {
             )
             .map_err(unavailable)?;
         statement
-            .query_map(params![workflow_id, source_node_id, label], |row| row.get(0))
+            .query_map(params![workflow_id, source_node_id, label], |row| {
+                row.get(0)
+            })
             .and_then(|rows| rows.collect())
             .map_err(unavailable)
     }
@@ -243,10 +266,14 @@ impl WorkflowGraph for GraphView<'_> {
             .map_err(|e| HostError::Unavailable(e.to_string()))
     }
 
-    fn edge_targets(&self, workflow_id: &str, source: &str, label: &str) -> Result<Vec<String>, HostError> {
+    fn edge_targets(
+        &self,
+        workflow_id: &str,
+        source: &str,
+        label: &str,
+    ) -> Result<Vec<String>, HostError> {
         self.directory
             .edge_targets(workflow_id, source, label)
             .map_err(|e| HostError::Unavailable(e.to_string()))
     }
 }
-

@@ -120,7 +120,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 .ok()
                 .and_then(|v| v.get("success").and_then(|s| s.as_bool()))
                 .unwrap_or(false);
-            Ok(if success { ExitCode::SUCCESS } else { ExitCode::from(1) })
+            Ok(if success {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
         }
         Command::CreateAgentUser {
             workflow,
@@ -128,8 +132,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             secret,
             show_secret,
         } => {
-            let provisioned =
-                directory.create_agent_user(&NodeRef::new(workflow, tool_node), secret.as_deref())?;
+            let provisioned = directory
+                .create_agent_user(&NodeRef::new(workflow, tool_node), secret.as_deref())?;
             let mut out = serde_json::json!({
                 "username": provisioned.username,
                 "already_existed": provisioned.already_existed,

@@ -1,1 +1,8 @@
+//! One test binary, a module per concern; every behaviour test drives the
+//! built component through wasmtime.
 
+mod behaviour;
+mod cli;
+mod imports;
+mod rfc_vectors;
+mod util;

@@ -1,0 +1,168 @@
+//! The `totp-host` binary, as an operator runs it.
+
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+use crate::util::RFC_SECRET_B32;
+
+fn totp_host(db: &std::path::Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_totp-host"))
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .output()
+        .expect("totp-host runs")
+}
+
+fn json(output: &Output) -> Value {
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    serde_json::from_str(stdout.trim()).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {stdout:?}, stderr {:?}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    })
+}
+
+#[test]
+fn provisioning_then_code_through_the_tool_node() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("nested").join("store.sqlite3");
+    let linked = totp_host(
+        &db,
+        &[
+            "link-tool",
+            "--workflow",
+            "wf-1",
+            "--slug",
+            "my-workflow",
+            "--tool-node",
+            "tool_totp",
+            "--agent-node",
+            "agent_abc123",
+        ],
+    );
+    assert!(linked.status.success(), "{linked:?}");
+
+    let created = totp_host(
+        &db,
+        &[
+            "create-agent-user",
+            "--workflow",
+            "wf-1",
+            "--tool-node",
+            "tool_totp",
+            "--secret",
+            RFC_SECRET_B32,
+        ],
+    );
+    assert!(created.status.success(), "{created:?}");
+    let created = json(&created);
+    assert_eq!(created["username"], "agent_my-workflow_agent_abc123");
+    assert_eq!(created["already_existed"], false);
+    assert!(
+        created.get("totp_secret").is_none(),
+        "secret printed without --show-secret"
+    );
+
+    let again = json(&totp_host(
+        &db,
+        &[
+            "create-agent-user",
+            "--workflow",
+            "wf-1",
+            "--tool-node",
+            "tool_totp",
+        ],
+    ));
+    assert_eq!(again["already_existed"], true);
+
+    let output = totp_host(
+        &db,
+        &[
+            "get-totp-code",
+            "--workflow",
+            "wf-1",
+            "--node",
+            "tool_totp",
+            "--at",
+            "59",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0));
+    let result = json(&output);
+    assert_eq!(result["username"], "agent_my-workflow_agent_abc123");
+    assert_eq!(result["totp_code"], "287082"); // RFC 6238 Appendix B, T = 59
+}
+
+#[test]
+fn fresh_secrets_are_160_bits_and_shown_only_on_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("store.sqlite3");
+    let created = json(&totp_host(
+        &db,
+        &[
+            "create-agent-user",
+            "--workflow",
+            "wf-1",
+            "--tool-node",
+            "tool_x",
+            "--show-secret",
+        ],
+    ));
+    // No tool edge: the reference fallback name.
+    assert_eq!(created["username"], "agent_wf-1_tool_x");
+    let secret = created["totp_secret"].as_str().unwrap();
+    assert_eq!(secret.len(), 32, "20 bytes in unpadded base32");
+    let output = totp_host(&db, &["get-totp-code", "--username", "agent_wf-1_tool_x"]);
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+}
+
+#[test]
+fn exit_status_follows_success() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("store.sqlite3");
+    let output = totp_host(&db, &["get-totp-code", "--username", "agent_nobody"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(json(&output)["error_code"], "user_not_found");
+
+    let output = totp_host(&db, &["get-totp-code"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(json(&output)["error_code"], "no_context");
+
+    let output = totp_host(&db, &["get-totp-code", "--workflow", "wf-1"]);
+    assert_eq!(output.status.code(), Some(2), "--workflow needs --node");
+    let output = totp_host(&db, &["get-totp-code", "--at", "yesterday"]);
+    assert_eq!(output.status.code(), Some(2));
+}
+
+#[test]
+fn invalid_secret_is_refused_before_storing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("store.sqlite3");
+    let output = totp_host(
+        &db,
+        &[
+            "create-agent-user",
+            "--workflow",
+            "wf-1",
+            "--tool-node",
+            "tool_x",
+            "--secret",
+            "NOT*BASE32",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert!(!String::from_utf8_lossy(&output.stderr).contains("NOT*BASE32"));
+    let output = totp_host(&db, &["get-totp-code", "--username", "agent_wf-1_tool_x"]);
+    assert_eq!(json(&output)["error_code"], "user_not_found");
+}
+
+#[test]
+fn describe_prints_the_tool_definition() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = totp_host(&dir.path().join("s.sqlite3"), &["describe"]);
+    assert!(output.status.success());
+    assert_eq!(json(&output)["name"], "get_totp_code");
+}

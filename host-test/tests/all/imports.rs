@@ -1,0 +1,43 @@
+//! The component's import surface is exactly the WIT world's.
+
+use std::collections::BTreeSet;
+
+use wasmtime::component::Component;
+
+use crate::util::tool;
+
+#[test]
+fn component_imports_exactly_the_three_declared_interfaces() {
+    let engine = tool().engine();
+    let component = Component::new(engine, totp_host::artifact::COMPONENT_BYTES).unwrap();
+    let imports: BTreeSet<String> = component
+        .component_type()
+        .imports(engine)
+        .map(|(name, _)| name.to_owned())
+        .collect();
+    let expected: BTreeSet<String> = [
+        "agent-tools:totp/secrets@0.1.0",
+        "agent-tools:totp/workflow@0.1.0",
+        "wasi:clocks/wall-clock@0.2.0",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect();
+    assert_eq!(imports, expected);
+}
+
+#[test]
+fn component_exports_the_tool_functions() {
+    let engine = tool().engine();
+    let component = Component::new(engine, totp_host::artifact::COMPONENT_BYTES).unwrap();
+    let exports: BTreeSet<String> = component
+        .component_type()
+        .exports(engine)
+        .map(|(name, _)| name.to_owned())
+        .collect();
+    let expected: BTreeSet<String> = ["describe", "get-totp-code", "invoke"]
+        .into_iter()
+        .map(String::from)
+        .collect();
+    assert_eq!(exports, expected);
+}
