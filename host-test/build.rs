@@ -24,17 +24,23 @@ fn main() {
     }
 
     ensure_wasm_target();
-    let module = build_guest(&root, &out_dir);
+    let target_dir = guest_target_dir(&out_dir);
+    let module = build_guest(&root, &target_dir);
     let component = componentize(&module);
 
+    // One copy for include_bytes!, one at a stable path for the Python and
+    // JavaScript hosts and for operators who want the bare .wasm.
     let component_path = out_dir.join("get_totp_code.wasm");
-    std::fs::write(&component_path, component).unwrap();
+    std::fs::write(&component_path, &component).unwrap();
+    let shared_path = target_dir.join("get_totp_code.component.wasm");
+    std::fs::write(&shared_path, &component).unwrap();
     std::fs::write(
         out_dir.join("component.rs"),
         format!(
             "/// The get_totp_code component, built by host-test/build.rs.\n\
-             pub const COMPONENT_BYTES: &[u8] = include_bytes!({:?});\n",
-            component_path
+             pub const COMPONENT_BYTES: &[u8] = include_bytes!({component_path:?});\n\
+             /// The same component at a stable path (`target/guest/...`).\n\
+             pub const COMPONENT_PATH: &str = {shared_path:?};\n",
         ),
     )
     .unwrap();
@@ -78,21 +84,23 @@ fn has_std(libdir: &Path) -> bool {
 }
 
 /// Runs the nested `cargo build` of the guest; returns the core module path.
-fn build_guest(root: &Path, out_dir: &Path) -> PathBuf {
-    let target_dir = guest_target_dir(out_dir);
+fn build_guest(root: &Path, target_dir: &Path) -> PathBuf {
     let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut command = Command::new(cargo);
     command
         .current_dir(root)
         .args(["build", "--lib", "--package", GUEST_PACKAGE])
         .args(["--target", WASM_TARGET, "--profile", GUEST_PROFILE])
-        .env("CARGO_TARGET_DIR", &target_dir)
+        .env("CARGO_TARGET_DIR", target_dir)
         // Flags meant for the host build must not leak into the guest's.
         .env_remove("RUSTFLAGS")
         .env_remove("CARGO_ENCODED_RUSTFLAGS")
         .env_remove("CARGO_BUILD_TARGET")
         .env_remove("CARGO_BUILD_RUSTFLAGS")
-        .env_remove("CARGO_PRIMARY_PACKAGE");
+        .env_remove("CARGO_PRIMARY_PACKAGE")
+        // `cargo clippy` lints through this wrapper; the guest is linted on
+        // its own (see .ci/run), and a wrapper here would defeat caching.
+        .env_remove("RUSTC_WORKSPACE_WRAPPER");
     let status = command.status().expect("failed to run cargo for the guest");
     assert!(status.success(), "building the guest component failed");
     target_dir
