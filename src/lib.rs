@@ -1,7 +1,7 @@
 //! The `get_totp_code` agent tool.
 //!
 //! Everything but `bindings` is plain Rust that builds natively: the TOTP
-//! algorithm ([`otp`]), secret parsing ([`secret`]), the tool's behaviour
+//! algorithm ([`otp`]), secret parsing ([`secret`], [`otpauth`]), the tool's behaviour
 //! over a host trait ([`tool`], [`platform`]) and its JSON surface
 //! ([`arguments`], [`response`], [`definition`]). `bindings` binds that to
 //! the WIT world for the `wasm32-unknown-unknown` component.
@@ -9,6 +9,7 @@
 pub mod arguments;
 pub mod definition;
 pub mod otp;
+pub mod otpauth;
 pub mod platform;
 pub mod response;
 pub mod secret;

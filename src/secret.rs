@@ -20,6 +20,36 @@ pub enum SecretError {
     MisplacedPadding,
     #[error("the secret is not valid base32: {symbols} symbols do not make whole bytes")]
     InvalidLength { symbols: usize },
+    #[error("not an otpauth:// URI")]
+    NotAUri,
+    #[error(
+        "otpauth://hotp/ secrets are not supported: a stateless tool cannot keep an HOTP counter"
+    )]
+    HotpUnsupported,
+    #[error("the otpauth:// URI has an unknown OTP type (expected totp)")]
+    UnknownOtpType,
+    #[error("the otpauth:// URI has no 'secret' parameter")]
+    MissingSecret,
+    #[error("the otpauth:// URI has more than one '{0}' parameter")]
+    DuplicateParameter(&'static str),
+    #[error("the otpauth:// URI's 'algorithm' must be SHA1, SHA256 or SHA512")]
+    UnknownAlgorithm,
+    #[error("the otpauth:// URI's 'digits' must be 6, 7 or 8")]
+    InvalidDigits,
+    #[error("the otpauth:// URI's 'period' must be a whole number of seconds above 0")]
+    InvalidPeriod,
+    #[error("the otpauth:// URI's 'issuer' parameter differs from the issuer in its label")]
+    IssuerMismatch,
+    #[error("the otpauth:// URI has bad percent-encoding in {0}")]
+    BadEncoding(&'static str),
+}
+
+impl SecretError {
+    /// A well-formed secret of a kind this tool does not generate codes for,
+    /// as opposed to a malformed one.
+    pub fn is_unsupported(&self) -> bool {
+        matches!(self, SecretError::HotpUnsupported)
+    }
 }
 
 /// A decoded secret key and the generator parameters that go with it.
@@ -38,8 +68,12 @@ impl TotpKey {
         &self.key
     }
 
-    /// Parses a stored secret.
+    /// Parses a stored secret: an `otpauth://` URI, or bare base32 for
+    /// SHA-1, 6 digits, 30 seconds.
     pub fn parse(stored: &str) -> Result<TotpKey, SecretError> {
+        if crate::otpauth::is_uri(stored) {
+            return crate::otpauth::parse(stored);
+        }
         Ok(TotpKey::new(decode_base32(stored)?, TotpParams::default()))
     }
 }
@@ -149,5 +183,44 @@ mod tests {
         let debug = format!("{key:?}");
         assert!(debug.contains("redacted"), "{debug}");
         assert!(!debug.contains('['), "{debug}"); // no byte list
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        /// Whatever bytes a key has, its base32 form decodes back to them in
+        /// every form authenticator apps show it.
+        #[test]
+        fn base32_round_trips_in_lenient_forms(key in proptest::collection::vec(any::<u8>(), 1..64)) {
+            let encoded = base32::encode(base32::Alphabet::Rfc4648 { padding: true }, &key);
+            let bare = encoded.trim_end_matches('=');
+            let grouped: String = bare
+                .as_bytes()
+                .chunks(4)
+                .map(|c| std::str::from_utf8(c).unwrap().to_lowercase())
+                .collect::<Vec<_>>()
+                .join(" ");
+            for form in [encoded.as_str(), bare, grouped.as_str()] {
+                prop_assert_eq!(decode_base32(form).unwrap().to_vec(), key.clone());
+            }
+        }
+
+        /// Any text decodes or fails with a typed error that quotes no part
+        /// of it.
+        #[test]
+        fn errors_never_quote_the_input(text in "[A-Za-z2-7= !1#-]{8,80}") {
+            if let Err(error) = TotpKey::parse(&text) {
+                let message = error.to_string();
+                for window in text.as_bytes().windows(8) {
+                    let piece = std::str::from_utf8(window).unwrap();
+                    prop_assert!(!message.contains(piece), "{} in {}", piece, message);
+                }
+            }
+        }
     }
 }

@@ -37,6 +37,8 @@ pub enum ToolError {
     NoTotpSecret,
     #[error("The TOTP secret configured for this user is invalid: {0}")]
     InvalidSecret(#[source] SecretError),
+    #[error("The TOTP secret configured for this user is not supported: {0}")]
+    UnsupportedSecret(#[source] SecretError),
     #[error("Access denied")]
     AccessDenied,
     #[error("Host error: {0}")]
@@ -54,6 +56,7 @@ impl ToolError {
             ToolError::NoContext => "no_context",
             ToolError::NoTotpSecret => "no_totp_secret",
             ToolError::InvalidSecret(_) => "invalid_secret",
+            ToolError::UnsupportedSecret(_) => "unsupported_secret",
             ToolError::AccessDenied => "access_denied",
             ToolError::Host(_) => "host_error",
             ToolError::InvalidArguments(_) => "invalid_arguments",
@@ -111,7 +114,10 @@ pub fn get_totp_code(platform: &impl Platform, username: &str) -> Result<Issued,
         Some(secret) if !secret.trim().is_empty() => secret,
         _ => return Err(ToolError::NoTotpSecret),
     };
-    let key = TotpKey::parse(stored).map_err(ToolError::InvalidSecret)?;
+    let key = TotpKey::parse(stored).map_err(|error| match error.is_unsupported() {
+        true => ToolError::UnsupportedSecret(error),
+        false => ToolError::InvalidSecret(error),
+    })?;
     let totp = otp::totp(key.key(), key.params, platform.now());
     Ok(Issued {
         username,

@@ -165,7 +165,7 @@ impl SqliteDirectory {
         }
         let secret = match secret {
             Some(given) => {
-                TotpKey::parse(given).map_err(|e| format_err!("invalid --secret: {e}"))?;
+                TotpKey::parse(given).map_err(|e| format_err!("invalid secret: {e}"))?;
                 Zeroizing::new(given.to_owned())
             }
             None => fresh_secret()?,

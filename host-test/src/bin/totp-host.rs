@@ -52,8 +52,8 @@ enum Command {
         /// The tool node; its `tool` edge leads to the agent.
         #[arg(long, value_name = "NODE")]
         tool_node: String,
-        /// Use this secret instead of a fresh 160-bit one.
-        #[arg(long, value_name = "BASE32")]
+        /// Use this secret (base32 or otpauth:// URI) instead of a fresh 160-bit one.
+        #[arg(long, value_name = "SECRET")]
         secret: Option<String>,
         /// Print the stored secret (only for a user created by this call).
         #[arg(long)]

@@ -166,3 +166,54 @@ fn describe_prints_the_tool_definition() {
     assert!(output.status.success());
     assert_eq!(json(&output)["name"], "get_totp_code");
 }
+
+#[test]
+fn create_agent_user_accepts_and_validates_key_uris() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("store.sqlite3");
+    let uri = format!("otpauth://totp/ACME:agent?secret={RFC_SECRET_B32}&digits=8&issuer=ACME");
+    let created = totp_host(
+        &db,
+        &[
+            "create-agent-user",
+            "--workflow",
+            "wf-1",
+            "--tool-node",
+            "t1",
+            "--secret",
+            &uri,
+        ],
+    );
+    assert!(created.status.success(), "{created:?}");
+    let result = json(&totp_host(
+        &db,
+        &["get-totp-code", "--username", "agent_wf-1_t1", "--at", "59"],
+    ));
+    assert_eq!(result["totp_code"], "94287082"); // RFC 6238 Appendix B, SHA-1, T = 59
+    assert_eq!(result["digits"], 8);
+
+    let bad = format!("otpauth://totp/a?secret={RFC_SECRET_B32}&period=0");
+    let refused = totp_host(
+        &db,
+        &[
+            "create-agent-user",
+            "--workflow",
+            "wf-1",
+            "--tool-node",
+            "t2",
+            "--secret",
+            &bad,
+        ],
+    );
+    assert_eq!(refused.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("period") && !stderr.contains(RFC_SECRET_B32),
+        "{stderr}"
+    );
+    let result = json(&totp_host(
+        &db,
+        &["get-totp-code", "--username", "agent_wf-1_t2"],
+    ));
+    assert_eq!(result["error_code"], "user_not_found", "nothing stored");
+}

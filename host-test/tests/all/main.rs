@@ -5,4 +5,5 @@ mod behaviour;
 mod cli;
 mod imports;
 mod rfc_vectors;
+mod secret_formats;
 mod util;
