@@ -40,7 +40,11 @@ fn main() {
             "/// The get_totp_code component, built by host-test/build.rs.\n\
              pub const COMPONENT_BYTES: &[u8] = include_bytes!({component_path:?});\n\
              /// The same component at a stable path (`target/guest/...`).\n\
-             pub const COMPONENT_PATH: &str = {shared_path:?};\n",
+             pub const COMPONENT_PATH: &str = {shared_path:?};\n\
+             /// A digest of the component's bytes (not cryptographic): the key\n\
+             /// of precompiled copies in the cache.\n\
+             pub const COMPONENT_DIGEST: u64 = {digest:#x};\n",
+            digest = fnv1a(&component),
         ),
     )
     .unwrap();
@@ -128,4 +132,11 @@ fn componentize(module_path: &Path) -> Vec<u8> {
         .module(&module)
         .and_then(|encoder| encoder.encode())
         .unwrap_or_else(|e| panic!("componentizing {}: {e:?}", module_path.display()))
+}
+
+/// FNV-1a: a stable digest without a dependency, for cache keys only.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
 }

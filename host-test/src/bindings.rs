@@ -2,6 +2,7 @@
 
 use crate::call::Call;
 use crate::directory::DirectoryError;
+use crate::sandbox::CallLimiter;
 
 wasmtime::component::bindgen!({
     path: "../wit",
@@ -14,6 +15,7 @@ use wasi::clocks::wall_clock;
 /// The data of one call's store.
 pub struct CallState {
     pub call: Call,
+    pub limiter: CallLimiter,
 }
 
 impl secrets::Host for CallState {

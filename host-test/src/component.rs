@@ -1,33 +1,64 @@
 //! Loading the component once and calling it in a fresh instance per call.
 
-use wasmtime::Result;
+use std::path::Path;
+
 use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::error::Context;
-use wasmtime::{Config, Engine, Store};
+use wasmtime::{Engine, Result, Store};
 
 use crate::bindings::{CallState, GetTotpCode, GetTotpCodePre};
 use crate::call::Call;
+use crate::sandbox::{self, CallLimiter, SandboxConfig};
 
-/// The compiled component, ready to instantiate. Cheap to share across
-/// threads (`&TotpTool` is all a call needs); every call gets its own store
-/// and instance, so no state survives from one call to the next.
+/// The compiled component, ready to instantiate. Share it across threads
+/// (`&TotpTool` is all a call needs): every call gets its own store and
+/// instance, with its own memory cap and deadline, so no state and no
+/// failure carries over from one call to the next.
 pub struct TotpTool {
     engine: Engine,
     pre: GetTotpCodePre<CallState>,
+    config: SandboxConfig,
 }
 
 impl TotpTool {
-    /// Compiles the component embedded in this crate.
+    /// Compiles the component embedded in this crate, with default limits.
     pub fn new() -> Result<Self> {
-        let engine = Engine::new(&engine_config()).context("creating the wasmtime engine")?;
-        let component = Component::new(&engine, crate::artifact::COMPONENT_BYTES)
-            .context("compiling the get_totp_code component")?;
-        Self::from_component(engine, &component)
+        Self::with_config(SandboxConfig::default())
     }
 
-    /// Links an already loaded component: only the three imports of the WIT
-    /// world are defined, so a component asking for anything else fails here.
-    pub fn from_component(engine: Engine, component: &Component) -> Result<Self> {
+    /// Compiles the embedded component with `config`.
+    pub fn with_config(config: SandboxConfig) -> Result<Self> {
+        let engine = Self::engine(&config)?;
+        let component = Component::new(&engine, crate::artifact::COMPONENT_BYTES)
+            .context("compiling the get_totp_code component")?;
+        Self::from_component(engine, &component, config)
+    }
+
+    /// Loads the embedded component from a precompiled copy in `cache_dir`,
+    /// compiling and storing it there first when there is none for this
+    /// component, wasmtime version and configuration.
+    pub fn cached(cache_dir: &Path, config: SandboxConfig) -> Result<Self> {
+        let engine = Self::engine(&config)?;
+        let component = crate::cache::load_or_compile(&engine, cache_dir)?;
+        Self::from_component(engine, &component, config)
+    }
+
+    /// An engine set up for `config`, whose epoch advances on its own.
+    pub fn engine(config: &SandboxConfig) -> Result<Engine> {
+        let engine =
+            Engine::new(&config.engine_config()).context("creating the wasmtime engine")?;
+        sandbox::start_epoch_ticker(&engine);
+        Ok(engine)
+    }
+
+    /// Links a loaded component against the host imports. Only the three
+    /// imports of the WIT world are defined, so a component that asks for
+    /// anything else fails here, before any call.
+    pub fn from_component(
+        engine: Engine,
+        component: &Component,
+        config: SandboxConfig,
+    ) -> Result<Self> {
         let mut linker = Linker::<CallState>::new(&engine);
         GetTotpCode::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)
             .context("defining the host imports")?;
@@ -36,65 +67,77 @@ impl TotpTool {
             .context("linking the component against the host imports")?;
         let pre = GetTotpCodePre::new(instance_pre)
             .context("checking the component's exports against the WIT world")?;
-        Ok(TotpTool { engine, pre })
+        Ok(TotpTool {
+            engine,
+            pre,
+            config,
+        })
     }
 
-    pub fn engine(&self) -> &Engine {
+    pub fn wasmtime_engine(&self) -> &Engine {
         &self.engine
     }
 
-    /// `get-totp-code(username)` in a fresh instance.
-    pub fn try_get_totp_code(&self, call: &Call, username: &str) -> Result<String> {
+    pub fn config(&self) -> &SandboxConfig {
+        &self.config
+    }
+
+    /// `get-totp-code(username)` in a fresh instance. `Err` only when the
+    /// call itself failed (trap, limit, deadline); its text is safe to show.
+    pub fn try_get_totp_code(&self, call: &Call, username: &str) -> Result<String, String> {
         self.with_instance(call, |tool, store| tool.call_get_totp_code(store, username))
     }
 
     /// `invoke(arguments)` in a fresh instance.
-    pub fn try_invoke(&self, call: &Call, arguments: &str) -> Result<String> {
+    pub fn try_invoke(&self, call: &Call, arguments: &str) -> Result<String, String> {
         self.with_instance(call, |tool, store| tool.call_invoke(store, arguments))
     }
 
     /// `describe()`: the tool definition to register with an LLM.
-    pub fn describe(&self, call: &Call) -> Result<String> {
+    pub fn describe(&self, call: &Call) -> Result<String, String> {
         self.with_instance(call, |tool, store| tool.call_describe(store))
     }
 
-    /// Like [`TotpTool::try_get_totp_code`], but a failure of the call itself
-    /// (a trap, a link error) becomes the tool's `host_error` result too, so
-    /// an agent always gets the JSON shape it was promised.
+    /// The tool's JSON result for `get-totp-code(username)`; a failure of
+    /// the call itself becomes a `host_error` result, so an agent always
+    /// gets the shape it was promised.
     pub fn get_totp_code(&self, call: &Call, username: &str) -> String {
         self.try_get_totp_code(call, username)
-            .unwrap_or_else(|error| host_error_json(&error))
+            .unwrap_or_else(|message| host_error_json(&message))
     }
 
-    /// [`TotpTool::try_invoke`] with failures as `host_error` results.
+    /// The tool's JSON result for `invoke(arguments)`.
     pub fn invoke(&self, call: &Call, arguments: &str) -> String {
         self.try_invoke(call, arguments)
-            .unwrap_or_else(|error| host_error_json(&error))
+            .unwrap_or_else(|message| host_error_json(&message))
     }
 
     fn with_instance<R>(
         &self,
         call: &Call,
         run: impl FnOnce(&GetTotpCode, &mut Store<CallState>) -> wasmtime::Result<R>,
-    ) -> Result<R> {
-        let mut store = Store::new(&self.engine, CallState { call: call.clone() });
-        let tool = self
+    ) -> Result<R, String> {
+        let state = CallState {
+            call: call.clone(),
+            limiter: CallLimiter::new(self.config.memory_limit),
+        };
+        let mut store = Store::new(&self.engine, state);
+        store.limiter(|state| &mut state.limiter);
+        store.set_epoch_deadline(self.config.deadline_ticks());
+        let outcome = self
             .pre
             .instantiate(&mut store)
-            .context("instantiating the component")?;
-        run(&tool, &mut store).context("the get_totp_code component failed")
+            .and_then(|tool| run(&tool, &mut store));
+        outcome
+            .map_err(|error| sandbox::describe_failure(&error, &store.data().limiter, &self.config))
     }
 }
 
-fn engine_config() -> Config {
-    Config::new()
-}
-
-/// The tool's failure JSON for an error of the host or the sandbox.
-pub fn host_error_json(error: &wasmtime::Error) -> String {
+/// The tool's failure JSON for a failure of the host or the sandbox.
+pub fn host_error_json(message: &str) -> String {
     serde_json::json!({
         "success": false,
-        "error": format!("Host error: {error:#}"),
+        "error": format!("Host error: {message}"),
         "error_code": "host_error",
     })
     .to_string()

@@ -7,14 +7,17 @@
 //! - [`Call`]: the per-call context (directory, tool node, clock).
 
 mod bindings;
+pub mod cache;
 pub mod call;
 pub mod component;
 pub mod directory;
+pub mod sandbox;
 pub mod sqlite;
 
 pub use call::{Call, Clock};
 pub use component::TotpTool;
 pub use directory::{AgentUser, Directory, DirectoryError, NodeRef};
+pub use sandbox::SandboxConfig;
 pub use sqlite::SqliteDirectory;
 
 /// The component, as built by `build.rs`.

@@ -9,9 +9,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
-use totp_host::{Call, Clock, NodeRef, SqliteDirectory, TotpTool};
-use wasmtime::Result;
+use totp_host::{Call, Clock, NodeRef, SandboxConfig, SqliteDirectory, TotpTool};
 use wasmtime::error::Context;
+use wasmtime::{Result, format_err};
 
 /// Reference host for the get_totp_code WebAssembly component.
 #[derive(Parser)]
@@ -105,7 +105,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             node,
             at,
         } => {
-            let tool = TotpTool::new()?;
+            let tool = load_tool()?;
             let mut call = Call::new(directory.clone());
             call.node = match (workflow, node) {
                 (Some(workflow), Some(node)) => Some(NodeRef::new(workflow, node)),
@@ -159,10 +159,22 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Describe => {
-            let tool = TotpTool::new()?;
-            println!("{}", tool.describe(&Call::new(directory))?);
+            let tool = load_tool()?;
+            let definition = tool
+                .describe(&Call::new(directory))
+                .map_err(|m| format_err!(m))?;
+            println!("{definition}");
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+/// The component, from the per-user cache of its compiled form when there
+/// is one: a process that only prints a code should not run a compiler.
+fn load_tool() -> Result<TotpTool> {
+    match totp_host::cache::default_cache_dir() {
+        Some(dir) => TotpTool::cached(&dir, SandboxConfig::default()),
+        None => TotpTool::new(),
     }
 }
 

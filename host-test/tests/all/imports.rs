@@ -8,7 +8,7 @@ use crate::util::tool;
 
 #[test]
 fn component_imports_exactly_the_three_declared_interfaces() {
-    let engine = tool().engine();
+    let engine = tool().wasmtime_engine();
     let component = Component::new(engine, totp_host::artifact::COMPONENT_BYTES).unwrap();
     let imports: BTreeSet<String> = component
         .component_type()
@@ -28,7 +28,7 @@ fn component_imports_exactly_the_three_declared_interfaces() {
 
 #[test]
 fn component_exports_the_tool_functions() {
-    let engine = tool().engine();
+    let engine = tool().wasmtime_engine();
     let component = Component::new(engine, totp_host::artifact::COMPONENT_BYTES).unwrap();
     let exports: BTreeSet<String> = component
         .component_type()
