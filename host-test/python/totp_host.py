@@ -1,0 +1,316 @@
+"""A Python host for the get_totp_code component (wasmtime-py, component API).
+
+The same contract as the Rust reference host `totp-host`: the component's
+three imports (`agent-tools:totp/secrets`, `agent-tools:totp/workflow`,
+`wasi:clocks/wall-clock`) are implemented here in Python over the documented
+SQLite schema (stdlib `sqlite3`), and every call runs in a fresh store and
+instance.
+
+As a library::
+
+    tool = TotpTool()                                  # compile + link once
+    directory = SqliteDirectory("store.sqlite3")
+    print(tool.get_totp_code(Call(directory, node=("wf-1", "tool_totp")), ""))
+
+As a command (same JSON and exit status as `totp-host`: 0 success, 1 tool
+failure, 2 usage or start-up error)::
+
+    python host-test/python/totp_host.py --db store.sqlite3 get-totp-code \
+        [--username U] [--workflow ID --node N] [--at UNIX_SECONDS]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sqlite3
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional, Protocol, Sequence
+
+import wasmtime
+from wasmtime.component import Component, Linker, Record, Variant
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+#: Where `cargo build -p host-test` writes the component.
+DEFAULT_COMPONENT = REPO_ROOT / "target" / "guest" / "get_totp_code.component.wasm"
+
+SECRETS = "agent-tools:totp/secrets@0.1.0"
+WORKFLOW = "agent-tools:totp/workflow@0.1.0"
+WALL_CLOCK = "wasi:clocks/wall-clock@0.2.0"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS users (
+    username    TEXT PRIMARY KEY,
+    is_agent    INTEGER NOT NULL DEFAULT 0,
+    totp_secret TEXT
+);
+CREATE TABLE IF NOT EXISTS workflows (
+    id   TEXT PRIMARY KEY,
+    slug TEXT
+);
+CREATE TABLE IF NOT EXISTS workflow_edges (
+    workflow_id    TEXT NOT NULL,
+    source_node_id TEXT NOT NULL,
+    target_node_id TEXT NOT NULL,
+    edge_label     TEXT NOT NULL
+);
+"""
+
+
+class Denied(Exception):
+    """The access policy refuses the lookup (the tool says `access_denied`)."""
+
+
+class Unavailable(Exception):
+    """The store could not answer; the message reaches the agent (`host_error`)."""
+
+
+@dataclass
+class User:
+    username: str
+    is_agent: bool
+    totp_secret: Optional[str]
+
+
+class Directory(Protocol):
+    """What a platform plugs in: users and the workflow graph."""
+
+    def find_user(self, username: str) -> Optional[User]: ...
+
+    def workflow_slug(self, workflow_id: str) -> Optional[str]: ...
+
+    def edge_targets(self, workflow_id: str, source: str, label: str) -> list[str]: ...
+
+
+class SqliteDirectory:
+    """The reference store: the README's schema, created when missing."""
+
+    def __init__(self, path: str | Path = ":memory:"):
+        self.connection = sqlite3.connect(str(path), check_same_thread=False)
+        self.connection.executescript(SCHEMA)
+
+    def put_user(self, username: str, is_agent: bool, totp_secret: Optional[str]) -> None:
+        with self.connection:
+            self.connection.execute(
+                "INSERT OR REPLACE INTO users (username, is_agent, totp_secret) VALUES (?, ?, ?)",
+                (username, int(is_agent), totp_secret),
+            )
+
+    def put_workflow(self, workflow_id: str, slug: Optional[str]) -> None:
+        with self.connection:
+            self.connection.execute(
+                "INSERT INTO workflows (id, slug) VALUES (?, ?) "
+                "ON CONFLICT (id) DO UPDATE SET slug = excluded.slug",
+                (workflow_id, slug),
+            )
+
+    def put_edge(self, workflow_id: str, source: str, target: str, label: str) -> None:
+        with self.connection:
+            self.connection.execute(
+                "INSERT INTO workflow_edges "
+                "(workflow_id, source_node_id, target_node_id, edge_label) VALUES (?, ?, ?, ?)",
+                (workflow_id, source, target, label),
+            )
+
+    def _query(self, sql: str, params: tuple) -> list[tuple]:
+        try:
+            return self.connection.execute(sql, params).fetchall()
+        except sqlite3.Error as error:
+            raise Unavailable(f"store query failed: {error}") from None
+
+    def find_user(self, username: str) -> Optional[User]:
+        rows = self._query(
+            "SELECT username, is_agent, totp_secret FROM users WHERE username = ?", (username,)
+        )
+        if not rows:
+            return None
+        name, is_agent, secret = rows[0]
+        return User(name, bool(is_agent or 0), secret)
+
+    def workflow_slug(self, workflow_id: str) -> Optional[str]:
+        rows = self._query("SELECT slug FROM workflows WHERE id = ?", (workflow_id,))
+        return rows[0][0] if rows else None
+
+    def edge_targets(self, workflow_id: str, source: str, label: str) -> list[str]:
+        rows = self._query(
+            "SELECT target_node_id FROM workflow_edges WHERE workflow_id = ? "
+            "AND source_node_id = ? AND edge_label = ? ORDER BY rowid",
+            (workflow_id, source, label),
+        )
+        return [row[0] for row in rows]
+
+
+@dataclass
+class Call:
+    """Everything one tool call may see."""
+
+    directory: Directory
+    #: The calling tool node as (workflow_id, node_id); None outside a workflow.
+    node: Optional[tuple[str, str]] = None
+    #: Fixed Unix time in seconds; None reads the system clock.
+    time: Optional[int] = None
+
+
+def _record(**fields) -> Record:
+    record = Record()
+    for name, value in fields.items():
+        setattr(record, name.replace("_", "-"), value)
+    return record
+
+
+class TotpTool:
+    """The compiled component; each call gets a fresh store and instance.
+
+    The imports are defined once on the linker and read the call being served
+    from `self._call`, so one TotpTool serves one call at a time (a lock
+    enforces it); use one per thread for parallel calls.
+    """
+
+    def __init__(self, component_path: str | Path = DEFAULT_COMPONENT):
+        self.engine = wasmtime.Engine()
+        self.component = Component.from_file(self.engine, str(component_path))
+        self.linker = Linker(self.engine)
+        self._lock = threading.Lock()
+        self._call: Optional[Call] = None
+        self._define_imports()
+
+    def _define_imports(self) -> None:
+        root = self.linker.root()
+        with root.add_instance(SECRETS) as secrets:
+            secrets.add_func("find-user", self._find_user)
+        with root.add_instance(WORKFLOW) as workflow:
+            workflow.add_func("current-node", self._current_node)
+            workflow.add_func("workflow-slug", self._workflow_slug)
+            workflow.add_func("edge-targets", self._edge_targets)
+        with root.add_instance(WALL_CLOCK) as clock:
+            clock.add_func("now", self._now)
+            clock.add_func("resolution", lambda _store: _record(seconds=0, nanoseconds=1_000_000))
+        root.close()
+
+    # The value conventions of wasmtime-py: `result<option<T>, E>` and
+    # `result<option<string>, E>` are tagged (`Variant("ok"/"err", payload)`)
+    # because their cases overlap in Python types; `result<list<string>, E>`
+    # is untagged (a list is ok, a str is err). `option<T>` is T or None; a
+    # variant whose cases have distinct types is untagged too: `lookup-error`
+    # is None for `denied` and the message str for `unavailable`.
+
+    def _find_user(self, _store, username: str):
+        try:
+            user = self._call.directory.find_user(username)
+        except Denied:
+            return Variant("err", None)
+        except Unavailable as error:
+            return Variant("err", str(error))
+        if user is None:
+            return Variant("ok", None)
+        return Variant(
+            "ok",
+            _record(username=user.username, is_agent=bool(user.is_agent), totp_secret=user.totp_secret),
+        )
+
+    def _current_node(self, _store):
+        node = self._call.node
+        if node is None:
+            return None
+        return _record(workflow_id=node[0], node_id=node[1])
+
+    def _workflow_slug(self, _store, workflow_id: str):
+        try:
+            return Variant("ok", self._call.directory.workflow_slug(workflow_id))
+        except (Denied, Unavailable) as error:
+            return Variant("err", _graph_message(error))
+
+    def _edge_targets(self, _store, workflow_id: str, source: str, label: str):
+        try:
+            return list(self._call.directory.edge_targets(workflow_id, source, label))
+        except (Denied, Unavailable) as error:
+            return _graph_message(error)
+
+    def _now(self, _store):
+        if self._call.time is not None:
+            return _record(seconds=self._call.time, nanoseconds=0)
+        now = time.time_ns()
+        return _record(seconds=now // 1_000_000_000, nanoseconds=now % 1_000_000_000)
+
+    def _run(self, call: Call, export: str, *args) -> str:
+        with self._lock:
+            self._call = call
+            try:
+                store = wasmtime.Store(self.engine)
+                instance = self.linker.instantiate(store, self.component)
+                func = instance.get_func(store, export)
+                result = func(store, *args)
+                func.post_return(store)
+                return result
+            except wasmtime.WasmtimeError as error:
+                # A trap or a link error: still the JSON shape promised.
+                return json.dumps(
+                    {"success": False, "error": f"Host error: {error}", "error_code": "host_error"},
+                    separators=(",", ":"),
+                )
+            finally:
+                self._call = None
+
+    def get_totp_code(self, call: Call, username: str = "") -> str:
+        return self._run(call, "get-totp-code", username)
+
+    def invoke(self, call: Call, arguments: str) -> str:
+        return self._run(call, "invoke", arguments)
+
+    def describe(self) -> str:
+        return self._run(Call(SqliteDirectory()), "describe")
+
+
+def _graph_message(error: Exception) -> str:
+    return "access denied" if isinstance(error, Denied) else str(error)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="totp_host.py", description="Python host for the get_totp_code component."
+    )
+    parser.add_argument("--db", metavar="PATH", help="SQLite store (created when missing)")
+    parser.add_argument(
+        "--component", metavar="PATH", default=str(DEFAULT_COMPONENT), help="the component .wasm"
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    get = commands.add_parser("get-totp-code", help="print the TOTP code of an agent user as JSON")
+    get.add_argument("--username", default="")
+    get.add_argument("--workflow", metavar="ID")
+    get.add_argument("--node", metavar="NODE_ID")
+    get.add_argument("--at", metavar="UNIX_SECONDS", type=int)
+    commands.add_parser("describe", help="print the tool definition")
+    args = parser.parse_args(argv)
+
+    if args.command == "get-totp-code":
+        if (args.workflow is None) != (args.node is None):
+            parser.error("--workflow and --node go together")
+        if args.at is not None and args.at < 0:
+            parser.error("--at must be a Unix time >= 0")
+        if args.db is None:
+            parser.error("--db PATH is required")
+    try:
+        tool = TotpTool(args.component)
+        if args.command == "describe":
+            print(tool.describe())
+            return 0
+        directory = SqliteDirectory(args.db)
+    except Exception as error:  # start-up failure: no component, bad store
+        print(f"totp_host.py: {error}", file=sys.stderr)
+        return 2
+    node = (args.workflow, args.node) if args.workflow is not None else None
+    result = tool.get_totp_code(Call(directory, node=node, time=args.at), args.username)
+    print(result)
+    try:
+        success = json.loads(result).get("success") is True
+    except ValueError:
+        success = False
+    return 0 if success else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
