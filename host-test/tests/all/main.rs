@@ -3,6 +3,8 @@
 
 mod behaviour;
 mod cli;
+mod hostile_guests;
+mod hostile_hosts;
 mod imports;
 mod rfc_vectors;
 mod secret_formats;
