@@ -3,6 +3,7 @@
 
 mod behaviour;
 mod cli;
+mod conformance;
 mod hostile_guests;
 mod hostile_hosts;
 mod imports;
