@@ -23,7 +23,11 @@ impl secrets::Host for CallState {
         &mut self,
         username: String,
     ) -> Result<Option<secrets::AgentUser>, secrets::LookupError> {
-        match self.call.directory.find_user(&username) {
+        let call = &self.call;
+        match call
+            .policy
+            .find_user(call.directory.as_ref(), call.node.as_ref(), &username)
+        {
             Ok(user) => Ok(user.map(|user| secrets::AgentUser {
                 username: user.username,
                 is_agent: user.is_agent,

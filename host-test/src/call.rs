@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::directory::{Directory, NodeRef};
+use crate::policy::AccessPolicy;
 
 /// Where the component's `wall-clock` reads the time from.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -36,6 +37,8 @@ pub struct Call {
     /// The calling tool's node; `None` outside any workflow.
     pub node: Option<NodeRef>,
     pub clock: Clock,
+    /// Which users the call may look up.
+    pub policy: AccessPolicy,
 }
 
 impl Call {
@@ -44,6 +47,7 @@ impl Call {
             directory,
             node: None,
             clock: Clock::System,
+            policy: AccessPolicy::default(),
         }
     }
 
@@ -54,6 +58,11 @@ impl Call {
 
     pub fn with_clock(mut self, clock: Clock) -> Self {
         self.clock = clock;
+        self
+    }
+
+    pub fn with_policy(mut self, policy: AccessPolicy) -> Self {
+        self.policy = policy;
         self
     }
 }

@@ -11,12 +11,14 @@ pub mod cache;
 pub mod call;
 pub mod component;
 pub mod directory;
+pub mod policy;
 pub mod sandbox;
 pub mod sqlite;
 
 pub use call::{Call, Clock};
 pub use component::TotpTool;
 pub use directory::{AgentUser, Directory, DirectoryError, NodeRef};
+pub use policy::AccessPolicy;
 pub use sandbox::SandboxConfig;
 pub use sqlite::SqliteDirectory;
 

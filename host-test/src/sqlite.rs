@@ -3,7 +3,6 @@
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
-use get_totp_code::platform::{HostError, WorkflowGraph};
 use get_totp_code::secret::TotpKey;
 use get_totp_code::tool::resolve_calling_agent;
 use rusqlite::{Connection, OptionalExtension, params};
@@ -12,6 +11,7 @@ use wasmtime::{Result, bail, format_err};
 use zeroize::Zeroizing;
 
 use crate::directory::{AgentUser, Directory, DirectoryError, NodeRef};
+use crate::policy::GraphView;
 
 /// The schema operators' scripts write to; `CREATE ... IF NOT EXISTS` so that
 /// opening an existing store changes nothing.
@@ -243,37 +243,5 @@ impl Directory for SqliteDirectory {
             })
             .and_then(|rows| rows.collect())
             .map_err(unavailable)
-    }
-}
-
-/// The store's graph seen from one tool node, for name resolution.
-struct GraphView<'a> {
-    directory: &'a SqliteDirectory,
-    node: &'a NodeRef,
-}
-
-impl WorkflowGraph for GraphView<'_> {
-    fn current_node(&self) -> Option<get_totp_code::platform::NodeRef> {
-        Some(get_totp_code::platform::NodeRef {
-            workflow_id: self.node.workflow_id.clone(),
-            node_id: self.node.node_id.clone(),
-        })
-    }
-
-    fn workflow_slug(&self, workflow_id: &str) -> Result<Option<String>, HostError> {
-        self.directory
-            .workflow_slug(workflow_id)
-            .map_err(|e| HostError::Unavailable(e.to_string()))
-    }
-
-    fn edge_targets(
-        &self,
-        workflow_id: &str,
-        source: &str,
-        label: &str,
-    ) -> Result<Vec<String>, HostError> {
-        self.directory
-            .edge_targets(workflow_id, source, label)
-            .map_err(|e| HostError::Unavailable(e.to_string()))
     }
 }

@@ -8,8 +8,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use clap::{Parser, Subcommand};
-use totp_host::{Call, Clock, NodeRef, SandboxConfig, SqliteDirectory, TotpTool};
+use clap::{Parser, Subcommand, ValueEnum};
+use totp_host::{AccessPolicy, Call, Clock, NodeRef, SandboxConfig, SqliteDirectory, TotpTool};
 use wasmtime::error::Context;
 use wasmtime::{Result, format_err};
 
@@ -22,8 +22,21 @@ struct Cli {
     #[arg(long, global = true, value_name = "PATH")]
     db: Option<PathBuf>,
 
+    /// Which users a tool node may get codes of: only agents of its own
+    /// workflow, or any agent user (people never).
+    #[arg(long, global = true, value_enum, default_value_t = Policy::OwnWorkflow)]
+    policy: Policy,
+
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Policy {
+    /// Agents of the calling tool node's workflow only.
+    OwnWorkflow,
+    /// Any agent user of any workflow (the reference platform's behaviour).
+    AnyAgent,
 }
 
 #[derive(Subcommand)]
@@ -106,7 +119,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
             at,
         } => {
             let tool = load_tool()?;
-            let mut call = Call::new(directory.clone());
+            let mut call = Call::new(directory.clone()).with_policy(match cli.policy {
+                Policy::OwnWorkflow => AccessPolicy::OwnWorkflow,
+                Policy::AnyAgent => AccessPolicy::AnyAgent,
+            });
             call.node = match (workflow, node) {
                 (Some(workflow), Some(node)) => Some(NodeRef::new(workflow, node)),
                 _ => default_node,

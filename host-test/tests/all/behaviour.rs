@@ -2,7 +2,7 @@
 //! use RFC 6238's SHA-1 secret at T = 59, whose code the RFC publishes.
 
 use serde_json::Value;
-use totp_host::{AgentUser, Directory, DirectoryError};
+use totp_host::{AccessPolicy, AgentUser, Directory, DirectoryError};
 use zeroize::Zeroizing;
 
 use crate::util::*;
@@ -39,13 +39,15 @@ fn unknown_user_is_not_found() {
     assert_eq!(message, "Agent user not found");
 }
 
+/// The guest's own check, with a host that passes people's accounts on.
 #[test]
 fn human_user_is_refused_as_not_found() {
     let directory = store();
     directory
         .put_user("alice", false, Some(RFC_SECRET_B32))
         .unwrap();
-    let result = get(&call_at(directory, 59), "alice");
+    let call = call_at(directory, 59).with_policy(AccessPolicy::Unrestricted);
+    let result = get(&call, "alice");
     assert_eq!(
         assert_error(&result, "user_not_found"),
         "Agent user not found"
@@ -149,12 +151,12 @@ fn parallel_edges_to_one_agent_are_not_ambiguous() {
 
 #[test]
 fn explicit_username_wins_over_the_node_context() {
-    let directory = with_agent("agent_other_n9", Some(RFC_SECRET_B32));
+    let directory = with_agent("agent_my-workflow_n9", Some(RFC_SECRET_B32));
     directory
         .link_tool("wf-1", "my-workflow", "tool_totp", "agent_abc123")
         .unwrap();
     let call = at_node(call_at(directory, 59), "wf-1", "tool_totp");
-    assert_code(&get(&call, "agent_other_n9"), "agent_other_n9");
+    assert_code(&get(&call, "agent_my-workflow_n9"), "agent_my-workflow_n9");
 }
 
 #[test]
@@ -313,15 +315,15 @@ fn describe_is_a_tool_definition_with_optional_username() {
 fn invoke_takes_llm_arguments() {
     let directory = with_agent("agent_my-workflow_agent_abc123", Some(RFC_SECRET_B32));
     directory
-        .put_user("agent_wf_n1", true, Some(RFC_SECRET_B32))
+        .put_user("agent_my-workflow_n1", true, Some(RFC_SECRET_B32))
         .unwrap();
     directory
         .link_tool("wf-1", "my-workflow", "tool_totp", "agent_abc123")
         .unwrap();
     let call = at_node(call_at(directory, 59), "wf-1", "tool_totp");
     assert_code(
-        &invoke(&call, r#"{"username": "agent_wf_n1"}"#),
-        "agent_wf_n1",
+        &invoke(&call, r#"{"username": "agent_my-workflow_n1"}"#),
+        "agent_my-workflow_n1",
     );
     for no_arguments in ["{}", "", r#"{"username": null}"#, r#"{"username": ""}"#] {
         assert_code(

@@ -217,3 +217,51 @@ fn create_agent_user_accepts_and_validates_key_uris() {
     ));
     assert_eq!(result["error_code"], "user_not_found", "nothing stored");
 }
+
+#[test]
+fn policy_flag_widens_to_any_agent() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("store.sqlite3");
+    for (workflow, slug, tool, agent) in
+        [("wf-1", "alpha", "t1", "a1"), ("wf-2", "beta", "t2", "a2")]
+    {
+        totp_host(
+            &db,
+            &[
+                "link-tool",
+                "--workflow",
+                workflow,
+                "--slug",
+                slug,
+                "--tool-node",
+                tool,
+                "--agent-node",
+                agent,
+            ],
+        );
+        totp_host(
+            &db,
+            &[
+                "create-agent-user",
+                "--workflow",
+                workflow,
+                "--tool-node",
+                tool,
+            ],
+        );
+    }
+    let cross = [
+        "get-totp-code",
+        "--workflow",
+        "wf-1",
+        "--node",
+        "t1",
+        "--username",
+        "agent_beta_a2",
+    ];
+    assert_eq!(json(&totp_host(&db, &cross))["error_code"], "access_denied");
+    let mut widened = vec!["--policy", "any-agent"];
+    widened.extend(cross);
+    let output = totp_host(&db, &widened);
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+}

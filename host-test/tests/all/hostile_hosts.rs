@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use serde_json::Value;
-use totp_host::{AgentUser, Call, Clock, Directory, DirectoryError, NodeRef};
+use totp_host::{AccessPolicy, AgentUser, Call, Clock, Directory, DirectoryError, NodeRef};
 use zeroize::Zeroizing;
 
 use crate::util::*;
@@ -57,6 +57,9 @@ fn run(answers: Answers, node: Option<NodeRef>, username: &str) -> Value {
         directory: Arc::new(answers),
         node,
         clock: Clock::Fixed(59),
+        // The answers go to the guest as they are: it is the guest's checks
+        // under test here.
+        policy: AccessPolicy::Unrestricted,
     };
     let text = tool().get_totp_code(&call, username);
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))

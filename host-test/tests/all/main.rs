@@ -1,6 +1,7 @@
 //! One test binary, a module per concern; every behaviour test drives the
 //! built component through wasmtime.
 
+mod access_policy;
 mod behaviour;
 mod cli;
 mod conformance;
