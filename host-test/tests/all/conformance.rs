@@ -1,12 +1,18 @@
 //! The shared conformance suite (`host-test/conformance/cases.json`, codes
 //! from pyotp and oathtool) through the Rust wasmtime host. The Python and
 //! Node hosts run the same file (see `other_hosts`).
+//!
+//! A case's store is what `find-user` answers: the call runs under
+//! `AccessPolicy::Unrestricted`, as the Python and Node hosts have no access
+//! policy of their own; a host's refusal is a case's `host_failure`.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use serde_json::Value;
-use totp_host::{AgentUser, Call, Clock, Directory, DirectoryError, NodeRef, SqliteDirectory};
+use totp_host::{
+    AccessPolicy, AgentUser, Call, Clock, Directory, DirectoryError, NodeRef, SqliteDirectory,
+};
 
 use crate::util::tool;
 
@@ -122,7 +128,9 @@ pub fn run_case(case: &Value) -> String {
         }),
         None => Arc::new(store),
     };
-    let mut call = Call::new(directory).with_clock(Clock::Fixed(case["time"].as_u64().unwrap()));
+    let mut call = Call::new(directory)
+        .with_policy(AccessPolicy::Unrestricted)
+        .with_clock(Clock::Fixed(case["time"].as_u64().unwrap()));
     if let Some(node) = case["node"].as_object() {
         call = call.at_node(NodeRef::new(
             node["workflow_id"].as_str().unwrap(),
