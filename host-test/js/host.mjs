@@ -14,8 +14,12 @@ import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const REPO_ROOT = resolve(here, '..', '..');
-/** Where `cargo build -p host-test` writes the component. */
-export const DEFAULT_COMPONENT = join(REPO_ROOT, 'target', 'guest', 'get_totp_code.component.wasm');
+/**
+ * Where `cargo build -p host-test` writes the component; the environment
+ * variable GET_TOTP_CODE_COMPONENT overrides it (another CARGO_TARGET_DIR).
+ */
+export const DEFAULT_COMPONENT = process.env.GET_TOTP_CODE_COMPONENT
+  || join(REPO_ROOT, 'target', 'guest', 'get_totp_code.component.wasm');
 /** jco's output (gitignored). */
 export const GENERATED = join(here, 'generated');
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sqlite3
 import sys
 import threading
@@ -35,8 +36,12 @@ import wasmtime
 from wasmtime.component import Component, Linker, Record, Variant
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-#: Where `cargo build -p host-test` writes the component.
-DEFAULT_COMPONENT = REPO_ROOT / "target" / "guest" / "get_totp_code.component.wasm"
+#: Where `cargo build -p host-test` writes the component; the environment
+#: variable GET_TOTP_CODE_COMPONENT overrides it (another CARGO_TARGET_DIR).
+DEFAULT_COMPONENT = Path(
+    os.environ.get("GET_TOTP_CODE_COMPONENT")
+    or REPO_ROOT / "target" / "guest" / "get_totp_code.component.wasm"
+)
 
 SECRETS = "agent-tools:totp/secrets@0.1.0"
 WORKFLOW = "agent-tools:totp/workflow@0.1.0"

@@ -8,6 +8,7 @@ mod conformance;
 mod hostile_guests;
 mod hostile_hosts;
 mod imports;
+mod other_hosts;
 mod rfc_vectors;
 mod secret_formats;
 mod util;
