@@ -5,6 +5,7 @@ mod access_policy;
 mod behaviour;
 mod cli;
 mod conformance;
+mod differential;
 mod hostile_guests;
 mod hostile_hosts;
 mod imports;
