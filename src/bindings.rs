@@ -16,6 +16,11 @@ wit_bindgen::generate!({
 use agent_tools::totp::{secrets, workflow};
 use wasi::clocks::wall_clock;
 
+// SAFETY: a component instance runs on one thread; nothing here spawns any.
+#[global_allocator]
+static ALLOCATOR: lol_alloc::AssumeSingleThreaded<lol_alloc::FreeListAllocator> =
+    unsafe { lol_alloc::AssumeSingleThreaded::new(lol_alloc::FreeListAllocator::new()) };
+
 struct Component;
 
 impl Guest for Component {

@@ -1,4 +1,5 @@
-//! The component's import surface is exactly the WIT world's.
+//! The component as an artifact: its import surface is exactly the WIT
+//! world's, and it stays small.
 
 use std::collections::BTreeSet;
 
@@ -40,4 +41,12 @@ fn component_exports_the_tool_functions() {
         .map(String::from)
         .collect();
     assert_eq!(exports, expected);
+}
+
+/// The size goal, with every feature in (size is deterministic for a given
+/// toolchain and lock file).
+#[test]
+fn component_fits_in_64_kib() {
+    let size = totp_host::artifact::COMPONENT_BYTES.len();
+    assert!(size <= 64 << 10, "component is {size} bytes");
 }
