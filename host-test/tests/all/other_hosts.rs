@@ -55,11 +55,40 @@ pub fn require(program: &str, install: &str) {
     );
 }
 
+/// oathtool is the one oracle a Rust-only machine lacks. As the build
+/// installs its wasm target itself, the suite installs oathtool where it
+/// can (root with apt-get, as on CI and these dev machines), once per run;
+/// elsewhere it fails with what to install.
 pub fn require_oathtool() {
+    static INSTALLED: OnceLock<()> = OnceLock::new();
+    INSTALLED.get_or_init(|| {
+        if runs("oathtool", &["--version"]) || !runs("apt-get", &["--version"]) || !is_root() {
+            return;
+        }
+        eprintln!("installing oathtool with apt-get (second oracle of the conformance suites)");
+        if !runs("apt-get", &["install", "-y", "-qq", "oathtool"]) {
+            let _ = runs("apt-get", &["update", "-qq"]);
+            let _ = runs("apt-get", &["install", "-y", "-qq", "oathtool"]);
+        }
+    });
     require(
         "oathtool",
         "install it (Debian/Ubuntu: `apt-get install oathtool`; macOS: `brew install oath-toolkit`)",
     );
+}
+
+fn runs(program: &str, args: &[&str]) -> bool {
+    Command::new(program)
+        .args(args)
+        .output()
+        .is_ok_and(|out| out.status.success())
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|out| out.stdout.trim_ascii() == b"0")
 }
 
 /// The venv's python, with requirements.txt installed (once per process;
