@@ -17,6 +17,9 @@ pub const MAX_USERNAME_BYTES: usize = 512;
 /// RFC 4226 §4: "The length of the shared secret MUST be at least 128 bits."
 const MIN_SECRET_BYTES: usize = 16;
 
+/// Distinct agents counted for an `ambiguous_agent` message.
+const MAX_COUNTED_AGENTS: usize = 50;
+
 /// Host messages are cut to this many characters in results.
 const MAX_HOST_MESSAGE_CHARS: usize = 200;
 
@@ -27,8 +30,9 @@ pub enum ToolError {
     #[error("Agent user not found")]
     UserNotFound,
     #[error(
-        "{count} agents are linked to this tool node through '{TOOL_EDGE_LABEL}' edges; \
-         pass the agent's username explicitly"
+        "{} agents are linked to this tool node through '{TOOL_EDGE_LABEL}' edges; \
+         pass the agent's username explicitly",
+        agent_count(*count)
     )]
     AmbiguousAgent { count: usize },
     #[error("No workflow context to resolve the calling agent; pass the agent's username")]
@@ -133,11 +137,8 @@ pub fn get_totp_code(platform: &impl Platform, username: &str) -> Result<Issued,
 /// that the names they create are the names the tool looks up.
 pub fn resolve_calling_agent(platform: &impl WorkflowGraph) -> Result<String, ToolError> {
     let node = platform.current_node().ok_or(ToolError::NoContext)?;
-    let mut targets = platform.edge_targets(&node.workflow_id, &node.node_id, TOOL_EDGE_LABEL)?;
-    // Parallel edges to one agent are one agent, not an ambiguity.
-    targets.sort_unstable();
-    targets.dedup();
-    let username = match targets.as_slice() {
+    let targets = platform.edge_targets(&node.workflow_id, &node.node_id, TOOL_EDGE_LABEL)?;
+    let username = match distinct_agents(&targets).as_slice() {
         // The reference platform's fallback for a tool not (yet) linked.
         [] => format!("agent_{}_{}", node.workflow_id, node.node_id),
         [agent_node] => {
@@ -159,4 +160,29 @@ pub fn resolve_calling_agent(platform: &impl WorkflowGraph) -> Result<String, To
         )));
     }
     Ok(username)
+}
+
+/// Distinct agent nodes among the edge targets, in edge order: parallel
+/// edges to one agent are one agent, not an ambiguity. Counting stops past
+/// [`MAX_COUNTED_AGENTS`], which keeps thousands of edges cheap (and spares
+/// the component a sort routine).
+fn distinct_agents(targets: &[String]) -> Vec<&str> {
+    let mut agents: Vec<&str> = Vec::new();
+    for target in targets {
+        if !agents.contains(&target.as_str()) {
+            agents.push(target);
+            if agents.len() > MAX_COUNTED_AGENTS {
+                break;
+            }
+        }
+    }
+    agents
+}
+
+/// "3", or "More than 50" when counting stopped.
+fn agent_count(count: usize) -> String {
+    match count > MAX_COUNTED_AGENTS {
+        true => format!("More than {MAX_COUNTED_AGENTS}"),
+        false => count.to_string(),
+    }
 }

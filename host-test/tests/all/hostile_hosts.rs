@@ -217,6 +217,15 @@ fn hostile_host_answers_give_clear_errors() {
             message.len()
         );
     }
+    let many = Answers {
+        edges: (0..5000).map(|i| format!("agent_{i}")).collect(),
+        ..Answers::default()
+    };
+    let message = assert_error(
+        &run(many, Some(NodeRef::new("wf", "t")), ""),
+        "ambiguous_agent",
+    );
+    assert!(message.starts_with("More than 50 agents"), "{message}");
     // And the host is still fine.
     let answers = Answers {
         user: agent("agent_x", RFC_SECRET_B32),
