@@ -16,10 +16,8 @@ wit_bindgen::generate!({
 use agent_tools::totp::{secrets, workflow};
 use wasi::clocks::wall_clock;
 
-// SAFETY: a component instance runs on one thread; nothing here spawns any.
 #[global_allocator]
-static ALLOCATOR: lol_alloc::AssumeSingleThreaded<lol_alloc::FreeListAllocator> =
-    unsafe { lol_alloc::AssumeSingleThreaded::new(lol_alloc::FreeListAllocator::new()) };
+static ALLOCATOR: crate::allocator::BumpAllocator = crate::allocator::BumpAllocator::new();
 
 struct Component;
 

@@ -17,6 +17,8 @@ mod text;
 pub mod tool;
 
 #[cfg(target_arch = "wasm32")]
+mod allocator;
+#[cfg(target_arch = "wasm32")]
 mod bindings;
 
 use platform::Platform;

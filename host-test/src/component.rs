@@ -112,11 +112,27 @@ impl TotpTool {
             .unwrap_or_else(|message| host_error_json(&message))
     }
 
-    fn with_instance<R>(
-        &self,
-        call: &Call,
-        run: impl FnOnce(&GetTotpCode, &mut Store<CallState>) -> wasmtime::Result<R>,
-    ) -> Result<R, String> {
+    /// One instance kept for several calls: cheaper per call than a fresh
+    /// instance, but the calls share its memory, so use it only for calls
+    /// of one trust domain (one agent's burst of actions, say).
+    pub fn warm_instance(&self, call: &Call) -> Result<WarmInstance, String> {
+        let mut store = self.new_store(call);
+        match self.pre.instantiate(&mut store) {
+            Ok(bindings) => Ok(WarmInstance {
+                store,
+                bindings,
+                deadline_ticks: self.config.deadline_ticks(),
+                config: self.config.clone(),
+            }),
+            Err(error) => Err(sandbox::describe_failure(
+                &error,
+                &store.data().limiter,
+                &self.config,
+            )),
+        }
+    }
+
+    fn new_store(&self, call: &Call) -> Store<CallState> {
         let state = CallState {
             call: call.clone(),
             limiter: CallLimiter::new(self.config.memory_limit),
@@ -124,12 +140,57 @@ impl TotpTool {
         let mut store = Store::new(&self.engine, state);
         store.limiter(|state| &mut state.limiter);
         store.set_epoch_deadline(self.config.deadline_ticks());
+        store
+    }
+
+    fn with_instance<R>(
+        &self,
+        call: &Call,
+        run: impl FnOnce(&GetTotpCode, &mut Store<CallState>) -> wasmtime::Result<R>,
+    ) -> Result<R, String> {
+        let mut store = self.new_store(call);
         let outcome = self
             .pre
             .instantiate(&mut store)
             .and_then(|tool| run(&tool, &mut store));
         outcome
             .map_err(|error| sandbox::describe_failure(&error, &store.data().limiter, &self.config))
+    }
+}
+
+/// An instance that serves several calls; see [`TotpTool::warm_instance`].
+pub struct WarmInstance {
+    store: Store<CallState>,
+    bindings: GetTotpCode,
+    deadline_ticks: u64,
+    config: SandboxConfig,
+}
+
+impl WarmInstance {
+    /// `get-totp-code(username)`; each call gets the full deadline. After a
+    /// failure the instance is unusable and every later call fails too.
+    pub fn try_get_totp_code(&mut self, username: &str) -> Result<String, String> {
+        self.run(|bindings, store| bindings.call_get_totp_code(store, username))
+    }
+
+    /// `invoke(arguments)`, like [`WarmInstance::try_get_totp_code`].
+    pub fn try_invoke(&mut self, arguments: &str) -> Result<String, String> {
+        self.run(|bindings, store| bindings.call_invoke(store, arguments))
+    }
+
+    /// `describe()`.
+    pub fn try_describe(&mut self) -> Result<String, String> {
+        self.run(|bindings, store| bindings.call_describe(store))
+    }
+
+    fn run(
+        &mut self,
+        call: impl FnOnce(&GetTotpCode, &mut Store<CallState>) -> wasmtime::Result<String>,
+    ) -> Result<String, String> {
+        self.store.set_epoch_deadline(self.deadline_ticks);
+        call(&self.bindings, &mut self.store).map_err(|error| {
+            sandbox::describe_failure(&error, &self.store.data().limiter, &self.config)
+        })
     }
 }
 

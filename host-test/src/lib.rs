@@ -6,6 +6,7 @@
 //!   [`SqliteDirectory`] is the reference implementation.
 //! - [`Call`]: the per-call context (directory, tool node, clock).
 
+pub mod bench;
 mod bindings;
 pub mod cache;
 pub mod call;
@@ -16,7 +17,7 @@ pub mod sandbox;
 pub mod sqlite;
 
 pub use call::{Call, Clock};
-pub use component::TotpTool;
+pub use component::{TotpTool, WarmInstance};
 pub use directory::{AgentUser, Directory, DirectoryError, NodeRef};
 pub use policy::AccessPolicy;
 pub use sandbox::SandboxConfig;

@@ -89,6 +89,19 @@ enum Command {
     },
     /// Print the tool definition to register with an LLM.
     Describe,
+    /// Measure the tool on this machine: ns per call natively, in a warm
+    /// instance and in a fresh instance per call, against pyotp.
+    Bench {
+        /// Calls to time per mode.
+        #[arg(long, default_value_t = 20_000)]
+        calls: u64,
+        /// Print the figures as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Python interpreter with pyotp, for the baseline.
+        #[arg(long, default_value = "python3")]
+        python: String,
+    },
 }
 
 /// The demo store's workflow: its tool node is linked to one agent.
@@ -109,6 +122,19 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
+    if let Command::Bench {
+        calls,
+        json,
+        python,
+    } = &cli.command
+    {
+        let report = totp_host::bench::run(*calls, python).map_err(|m| format_err!(m))?;
+        match json {
+            true => println!("{}", serde_json::to_string_pretty(&report)?),
+            false => print!("{}", report.table()),
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     let (directory, default_node) = open_store(cli.db)?;
     let directory = Arc::new(directory);
     match cli.command {
@@ -174,6 +200,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
+        Command::Bench { .. } => unreachable!("handled before opening a store"),
         Command::Describe => {
             let tool = load_tool()?;
             let definition = tool

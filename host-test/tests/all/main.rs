@@ -13,3 +13,4 @@ mod other_hosts;
 mod rfc_vectors;
 mod secret_formats;
 mod util;
+mod warm_instance;

@@ -1,0 +1,270 @@
+//! Per-call cost of the tool in each way a host can run it, measured in one
+//! process so that ratios between them mean something on any machine.
+//! Shared by `totp-host bench` and the criterion benchmarks.
+
+use std::hint::black_box;
+use std::process::Command;
+use std::sync::Arc;
+use std::time::Instant;
+
+use get_totp_code::platform::{self, HostError, Platform, User, WorkflowGraph};
+use serde::Serialize;
+use zeroize::Zeroizing;
+
+use crate::{AgentUser, Call, Clock, Directory, DirectoryError, SandboxConfig, TotpTool};
+
+pub const BENCH_USER: &str = "agent_bench_agent";
+/// 160-bit secret, as `create-agent-user` makes them.
+pub const BENCH_SECRET: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
+pub const BENCH_TIME: u64 = 1_700_000_000;
+
+/// A directory that knows one agent, so that what is measured is the tool
+/// and its sandbox, not a database.
+pub struct OneAgent;
+
+impl Directory for OneAgent {
+    fn find_user(&self, username: &str) -> Result<Option<AgentUser>, DirectoryError> {
+        Ok((username == BENCH_USER).then(|| AgentUser {
+            username: BENCH_USER.into(),
+            is_agent: true,
+            totp_secret: Some(Zeroizing::new(BENCH_SECRET.into())),
+        }))
+    }
+    fn workflow_slug(&self, _: &str) -> Result<Option<String>, DirectoryError> {
+        Ok(None)
+    }
+    fn edge_targets(&self, _: &str, _: &str, _: &str) -> Result<Vec<String>, DirectoryError> {
+        Ok(Vec::new())
+    }
+}
+
+/// The same answers for the guest's code compiled natively.
+pub struct NativeOneAgent;
+
+impl WorkflowGraph for NativeOneAgent {
+    fn current_node(&self) -> Option<platform::NodeRef> {
+        None
+    }
+    fn workflow_slug(&self, _: &str) -> Result<Option<String>, HostError> {
+        Ok(None)
+    }
+    fn edge_targets(&self, _: &str, _: &str, _: &str) -> Result<Vec<String>, HostError> {
+        Ok(Vec::new())
+    }
+}
+
+impl Platform for NativeOneAgent {
+    fn find_user(&self, username: &str) -> Result<Option<User>, HostError> {
+        Ok((username == BENCH_USER).then(|| User {
+            username: BENCH_USER.into(),
+            is_agent: true,
+            totp_secret: Some(Zeroizing::new(BENCH_SECRET.into())),
+        }))
+    }
+    fn now(&self) -> u64 {
+        BENCH_TIME
+    }
+}
+
+pub fn bench_call() -> Call {
+    Call::new(Arc::new(OneAgent)).with_clock(Clock::Fixed(BENCH_TIME))
+}
+
+/// The guest's whole path (lookup, base32, HMAC, JSON), compiled natively.
+pub fn native_call() -> String {
+    get_totp_code::get_totp_code_json(&NativeOneAgent, BENCH_USER)
+}
+
+/// Median nanoseconds per call of `f`, over batches of `calls / 20`.
+pub fn ns_per_call(calls: u64, mut f: impl FnMut()) -> f64 {
+    let batch = (calls / 20).max(1);
+    for _ in 0..batch.min(1000) {
+        f();
+    }
+    let mut samples: Vec<f64> = (0..20)
+        .map(|_| {
+            let started = Instant::now();
+            for _ in 0..batch {
+                f();
+            }
+            started.elapsed().as_nanos() as f64 / batch as f64
+        })
+        .collect();
+    samples.sort_by(f64::total_cmp);
+    samples[samples.len() / 2]
+}
+
+/// pyotp's `TOTP(secret).at(t)`, timed by Python's `timeit` in a child
+/// process: `None` (with the reason) where Python or pyotp is missing.
+pub fn pyotp_ns_per_call(python: &str) -> Result<f64, String> {
+    let script = format!(
+        "import timeit, pyotp\n\
+         t = timeit.Timer(lambda: pyotp.TOTP({BENCH_SECRET:?}).at({BENCH_TIME}))\n\
+         n, _ = t.autorange()\n\
+         print(min(t.repeat(7, n)) / n * 1e9)"
+    );
+    let output = Command::new(python)
+        .args(["-c", &script])
+        .output()
+        .map_err(|e| format!("cannot run {python}: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "pyotp not available to {python}: {}",
+            String::from_utf8_lossy(&output.stderr)
+                .lines()
+                .last()
+                .unwrap_or("")
+        ));
+    }
+    String::from_utf8_lossy(&output.stdout)
+        .trim()
+        .parse()
+        .map_err(|e| format!("unexpected timeit output: {e}"))
+}
+
+/// One row of a report.
+#[derive(Debug, Serialize)]
+pub struct Figure {
+    pub mode: &'static str,
+    pub ns_per_call: f64,
+    pub calls_per_second: f64,
+}
+
+/// Every mode, measured now.
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub component_bytes: usize,
+    pub calls: u64,
+    pub figures: Vec<Figure>,
+    /// Fresh-instance throughput (calls/s) with 1..=N threads on one engine.
+    pub threads: Vec<(usize, f64)>,
+    pub pyotp: Result<f64, String>,
+}
+
+fn figure(mode: &'static str, ns: f64) -> Figure {
+    Figure {
+        mode,
+        ns_per_call: ns,
+        calls_per_second: 1e9 / ns,
+    }
+}
+
+/// Measures native, warm, fresh-instance (pooling and on-demand) calls,
+/// thread scaling, and pyotp through `python`.
+pub fn run(calls: u64, python: &str) -> Result<Report, String> {
+    let call = bench_call();
+    let pooled = TotpTool::new().map_err(|e| format!("{e:#}"))?;
+    let on_demand = TotpTool::with_config(SandboxConfig {
+        pooling: false,
+        ..SandboxConfig::default()
+    })
+    .map_err(|e| format!("{e:#}"))?;
+    let mut warm = pooled.warm_instance(&call)?;
+    // Every mode must give the same answer before it is timed.
+    let expected = native_call();
+    for (mode, got) in [
+        ("warm", warm.try_get_totp_code(BENCH_USER)?),
+        ("fresh", pooled.try_get_totp_code(&call, BENCH_USER)?),
+    ] {
+        if got != expected {
+            return Err(format!("{mode} call answered {got}, native {expected}"));
+        }
+    }
+
+    let figures = vec![
+        figure(
+            "native",
+            ns_per_call(calls * 10, || {
+                black_box(native_call());
+            }),
+        ),
+        figure(
+            "warm instance",
+            ns_per_call(calls, || {
+                black_box(warm.try_get_totp_code(BENCH_USER).ok());
+            }),
+        ),
+        figure(
+            "fresh instance (pooling)",
+            ns_per_call(calls, || {
+                black_box(pooled.get_totp_code(&call, BENCH_USER));
+            }),
+        ),
+        figure(
+            "fresh instance (on demand)",
+            ns_per_call(calls, || {
+                black_box(on_demand.get_totp_code(&call, BENCH_USER));
+            }),
+        ),
+    ];
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = (1..=cores.max(2))
+        .map(|n| (n, throughput(&pooled, n, calls)))
+        .collect();
+    Ok(Report {
+        component_bytes: crate::artifact::COMPONENT_BYTES.len(),
+        calls,
+        figures,
+        threads,
+        pyotp: pyotp_ns_per_call(python),
+    })
+}
+
+/// Fresh-instance calls per second with `threads` threads sharing `tool`.
+pub fn throughput(tool: &TotpTool, threads: usize, calls: u64) -> f64 {
+    let call = bench_call();
+    let per_thread = calls.max(threads as u64) / threads as u64;
+    let started = Instant::now();
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| {
+                for _ in 0..per_thread {
+                    black_box(tool.get_totp_code(&call, BENCH_USER));
+                }
+            });
+        }
+    });
+    (per_thread * threads as u64) as f64 / started.elapsed().as_secs_f64()
+}
+
+impl Report {
+    /// The report as a table, with ratios against native and pyotp.
+    pub fn table(&self) -> String {
+        let native = self.figures[0].ns_per_call;
+        let mut out = format!(
+            "component: {} bytes; {} calls per mode\n{:<28} {:>12} {:>12} {:>10} {:>10}\n",
+            self.component_bytes, self.calls, "mode", "ns/call", "calls/s", "x native", "x pyotp"
+        );
+        for f in &self.figures {
+            let vs_pyotp = match &self.pyotp {
+                Ok(py) => format!("{:.2}", f.ns_per_call / py),
+                Err(_) => "-".into(),
+            };
+            out += &format!(
+                "{:<28} {:>12.0} {:>12.0} {:>10.2} {:>10}\n",
+                f.mode,
+                f.ns_per_call,
+                f.calls_per_second,
+                f.ns_per_call / native,
+                vs_pyotp
+            );
+        }
+        match &self.pyotp {
+            Ok(py) => {
+                out += &format!(
+                    "{:<28} {:>12.0} {:>12.0}\n",
+                    "pyotp TOTP(s).at(t)",
+                    py,
+                    1e9 / py
+                )
+            }
+            Err(why) => out += &format!("pyotp: skipped ({why})\n"),
+        }
+        out += "fresh-instance throughput by threads:";
+        for (threads, rate) in &self.threads {
+            out += &format!(" {threads}: {rate:.0}/s");
+        }
+        out.push('\n');
+        out
+    }
+}
