@@ -268,3 +268,65 @@ impl Report {
         out
     }
 }
+
+/// What a load run saw.
+#[derive(Debug, Serialize)]
+pub struct LoadReport {
+    pub calls: u64,
+    pub threads: u64,
+    pub failures: u64,
+    pub seconds: f64,
+    pub calls_per_second: f64,
+    /// Resident set size after warm-up and at the end, in KiB.
+    pub rss_after_warm_up_kib: u64,
+    pub rss_at_end_kib: u64,
+}
+
+/// `calls` fresh-instance calls on `threads` threads sharing one engine,
+/// after a warm-up that lets every pool slot be used once; a call fails
+/// when its answer differs from the native computation.
+pub fn load(calls: u64, threads: u64) -> Result<LoadReport, String> {
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    let tool = TotpTool::new().map_err(|e| format!("{e:#}"))?;
+    let call = bench_call();
+    let expected = native_call();
+    let failures = AtomicU64::new(0);
+    let threads = threads.max(1);
+    let run = |count: u64| {
+        std::thread::scope(|scope| {
+            for _ in 0..threads {
+                scope.spawn(|| {
+                    for _ in 0..count / threads {
+                        if tool.get_totp_code(&call, BENCH_USER) != expected {
+                            failures.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                });
+            }
+        });
+    };
+    let slots = u64::from(tool.config().max_concurrent_calls);
+    run((calls / 10).max(slots * 4));
+    let rss_after_warm_up_kib = resident_kib();
+    let started = Instant::now();
+    run(calls);
+    let seconds = started.elapsed().as_secs_f64();
+    Ok(LoadReport {
+        calls: calls / threads * threads,
+        threads,
+        failures: failures.load(Ordering::Relaxed),
+        seconds,
+        calls_per_second: calls as f64 / seconds,
+        rss_after_warm_up_kib,
+        rss_at_end_kib: resident_kib(),
+    })
+}
+
+/// This process's resident set size (Linux; 0 elsewhere).
+fn resident_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|statm| statm.split_whitespace().nth(1)?.parse::<u64>().ok())
+        .map_or(0, |pages| pages * 4)
+}

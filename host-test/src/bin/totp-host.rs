@@ -102,6 +102,16 @@ enum Command {
         #[arg(long, default_value = "python3")]
         python: String,
     },
+    /// Load test: many fresh-instance calls across threads on one engine;
+    /// prints failures and resident memory after warm-up and at the end.
+    Load {
+        /// Calls in all.
+        #[arg(long, default_value_t = 1_000_000)]
+        calls: u64,
+        /// Threads sharing the engine.
+        #[arg(long, default_value_t = 4)]
+        threads: u64,
+    },
 }
 
 /// The demo store's workflow: its tool node is linked to one agent.
@@ -134,6 +144,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
             false => print!("{}", report.table()),
         }
         return Ok(ExitCode::SUCCESS);
+    }
+    if let Command::Load { calls, threads } = &cli.command {
+        let report = totp_host::bench::load(*calls, *threads).map_err(|m| format_err!(m))?;
+        println!("{}", serde_json::to_string(&report)?);
+        return Ok(match report.failures {
+            0 => ExitCode::SUCCESS,
+            _ => ExitCode::from(1),
+        });
     }
     let (directory, default_node) = open_store(cli.db)?;
     let directory = Arc::new(directory);
@@ -200,7 +218,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Command::Bench { .. } => unreachable!("handled before opening a store"),
+        Command::Bench { .. } | Command::Load { .. } => {
+            unreachable!("handled before opening a store")
+        }
         Command::Describe => {
             let tool = load_tool()?;
             let definition = tool

@@ -1,0 +1,110 @@
+//! `cargo bench -p host-test`: every way of running the tool, with native
+//! Rust (our code and totp-rs) and pyotp as baselines, then a ratio table
+//! measured in the same process.
+
+use std::hint::black_box;
+
+use criterion::Criterion;
+use totp_host::bench::{self, BENCH_SECRET, BENCH_TIME, BENCH_USER, bench_call, native_call};
+use totp_host::{SandboxConfig, TotpTool};
+use wasmtime::component::Component;
+
+fn native(c: &mut Criterion) {
+    let key = base32::decode(base32::Alphabet::Rfc4648 { padding: false }, BENCH_SECRET).unwrap();
+    let totp = totp_rs::Builder::new()
+        .with_algorithm(totp_rs::Algorithm::SHA1)
+        .with_digits(6)
+        .with_step_duration(30)
+        .with_secret(key.clone())
+        .build_noncompliant();
+    // Both peers must agree before they are compared.
+    let ours = native_call();
+    assert!(
+        ours.contains(&format!("\"{}\"", totp.generate(BENCH_TIME))),
+        "{ours}"
+    );
+
+    let mut group = c.benchmark_group("native");
+    group.bench_function("get_totp_code (lookup, base32, HMAC, JSON)", |b| {
+        b.iter(|| black_box(native_call()))
+    });
+    group.bench_function("otp::totp (HMAC only)", |b| {
+        let params = get_totp_code::otp::TotpParams::default();
+        b.iter(|| {
+            black_box(get_totp_code::otp::totp(
+                black_box(&key),
+                params,
+                BENCH_TIME,
+            ))
+        })
+    });
+    group.bench_function("totp-rs generate", |b| {
+        b.iter(|| black_box(totp.generate(black_box(BENCH_TIME))))
+    });
+    group.finish();
+}
+
+fn component_calls(c: &mut Criterion) {
+    let call = bench_call();
+    let pooled = TotpTool::new().unwrap();
+    let on_demand = TotpTool::with_config(SandboxConfig {
+        pooling: false,
+        ..SandboxConfig::default()
+    })
+    .unwrap();
+    let mut warm = pooled.warm_instance(&call).unwrap();
+
+    let mut group = c.benchmark_group("component");
+    group.bench_function("warm instance", |b| {
+        b.iter(|| black_box(warm.try_get_totp_code(BENCH_USER)))
+    });
+    group.bench_function("fresh instance, pooling", |b| {
+        b.iter(|| black_box(pooled.get_totp_code(&call, BENCH_USER)))
+    });
+    group.bench_function("fresh instance, on demand", |b| {
+        b.iter(|| black_box(on_demand.get_totp_code(&call, BENCH_USER)))
+    });
+    group.finish();
+}
+
+fn loading(c: &mut Criterion) {
+    let config = SandboxConfig::default();
+    let engine = TotpTool::engine(&config).unwrap();
+    let precompiled = engine
+        .precompile_component(totp_host::artifact::COMPONENT_BYTES)
+        .unwrap();
+    let mut group = c.benchmark_group("load");
+    group.sample_size(10);
+    group.bench_function("compile (Cranelift)", |b| {
+        b.iter(|| Component::new(&engine, totp_host::artifact::COMPONENT_BYTES).unwrap())
+    });
+    group.bench_function("deserialize precompiled", |b| {
+        // SAFETY: bytes produced by precompile_component on this engine.
+        b.iter(|| unsafe { Component::deserialize(&engine, &precompiled) }.unwrap())
+    });
+    group.finish();
+}
+
+fn main() {
+    let mut criterion = Criterion::default().configure_from_args();
+    native(&mut criterion);
+    component_calls(&mut criterion);
+    loading(&mut criterion);
+    criterion.final_summary();
+
+    // The ratios the README reports, measured now, with pyotp through the
+    // conformance venv when `cargo test` has made it, else python3.
+    let venv = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../target/tmp/conformance-venv/bin/python"
+    );
+    let python = if std::path::Path::new(venv).exists() {
+        venv
+    } else {
+        "python3"
+    };
+    match bench::run(20_000, python) {
+        Ok(report) => println!("\n{}", report.table()),
+        Err(error) => println!("\nratio report failed: {error}"),
+    }
+}
