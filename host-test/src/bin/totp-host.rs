@@ -234,10 +234,16 @@ fn run(cli: Cli) -> Result<ExitCode> {
 
 /// The component, from the per-user cache of its compiled form when there
 /// is one: a process that only prints a code should not run a compiler.
+/// One call per process: reserving a pool of instance slots would cost more
+/// than it saves, so instances are allocated on demand.
 fn load_tool() -> Result<TotpTool> {
+    let config = SandboxConfig {
+        pooling: false,
+        ..SandboxConfig::default()
+    };
     match totp_host::cache::default_cache_dir() {
-        Some(dir) => TotpTool::cached(&dir, SandboxConfig::default()),
-        None => TotpTool::new(),
+        Some(dir) => TotpTool::cached(&dir, config),
+        None => TotpTool::with_config(config),
     }
 }
 
