@@ -27,7 +27,9 @@ enum Input<'a> {
 
 /// The specification, from serde_json's own `Value`.
 fn reference(arguments: &str) -> Result<String, ()> {
-    if arguments.trim().is_empty() {
+    // Blank means JSON whitespace only (the reader's definition since it
+    // replaced serde_json; `str::trim` would also skip e.g. U+000B, U+00A0).
+    if arguments.trim_matches([' ', '\t', '\n', '\r']).is_empty() {
         return Ok(String::new());
     }
     let Ok(Value::Object(fields)) = serde_json::from_str::<Value>(arguments) else {
