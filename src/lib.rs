@@ -127,18 +127,6 @@ mod properties {
             )
     }
 
-    const ERROR_CODES: [&str; 9] = [
-        "user_not_found",
-        "ambiguous_agent",
-        "no_context",
-        "no_totp_secret",
-        "invalid_secret",
-        "unsupported_secret",
-        "access_denied",
-        "host_error",
-        "invalid_arguments",
-    ];
-
     proptest! {
         #[test]
         fn every_answer_is_a_well_formed_result(
@@ -160,7 +148,7 @@ mod properties {
                     prop_assert!(expires_in >= 1);
                 } else {
                     let code = result["error_code"].as_str().unwrap();
-                    prop_assert!(ERROR_CODES.contains(&code), "{}", code);
+                    prop_assert!(crate::tool::ERROR_CODES.contains(&code), "{}", code);
                     if let Some(secret) = &secret {
                         // The secret's own characters, not URI boilerplate.
                         let key = secret.rsplit("secret=").next().unwrap_or(secret);

@@ -6,6 +6,7 @@
 use zeroize::Zeroizing;
 
 /// A user as the host returned it.
+#[derive(Clone)]
 pub struct User {
     pub username: String,
     pub is_agent: bool,
@@ -31,6 +32,15 @@ impl core::fmt::Debug for User {
 pub struct NodeRef {
     pub workflow_id: String,
     pub node_id: String,
+}
+
+impl NodeRef {
+    pub fn new(workflow_id: impl Into<String>, node_id: impl Into<String>) -> Self {
+        NodeRef {
+            workflow_id: workflow_id.into(),
+            node_id: node_id.into(),
+        }
+    }
 }
 
 /// Why the host did not answer a lookup.

@@ -51,6 +51,19 @@ pub enum ToolError {
     InvalidArguments(#[from] ArgumentsError),
 }
 
+/// Every `error_code` a result can carry.
+pub const ERROR_CODES: [&str; 9] = [
+    "user_not_found",
+    "ambiguous_agent",
+    "no_context",
+    "no_totp_secret",
+    "invalid_secret",
+    "unsupported_secret",
+    "access_denied",
+    "host_error",
+    "invalid_arguments",
+];
+
 impl ToolError {
     /// The stable, machine-readable `error_code` of the result.
     pub fn code(&self) -> &'static str {
@@ -184,5 +197,27 @@ fn agent_count(count: usize) -> String {
     match count > MAX_COUNTED_AGENTS {
         true => format!("More than {MAX_COUNTED_AGENTS}"),
         false => count.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_error_code_is_listed() {
+        let errors = [
+            ToolError::UserNotFound,
+            ToolError::AmbiguousAgent { count: 2 },
+            ToolError::NoContext,
+            ToolError::NoTotpSecret,
+            ToolError::InvalidSecret(SecretError::Empty),
+            ToolError::UnsupportedSecret(SecretError::HotpUnsupported),
+            ToolError::AccessDenied,
+            ToolError::Host(String::new()),
+            ToolError::InvalidArguments(ArgumentsError::NotAnObject),
+        ];
+        let codes: Vec<&str> = errors.iter().map(ToolError::code).collect();
+        assert_eq!(codes, ERROR_CODES);
     }
 }

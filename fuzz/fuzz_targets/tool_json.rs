@@ -126,17 +126,7 @@ impl Platform for FuzzPlatform {
     }
 }
 
-const CODES: [&str; 9] = [
-    "user_not_found",
-    "ambiguous_agent",
-    "no_context",
-    "no_totp_secret",
-    "invalid_secret",
-    "unsupported_secret",
-    "access_denied",
-    "host_error",
-    "invalid_arguments",
-];
+use get_totp_code::tool::ERROR_CODES as CODES;
 
 /// Checks one result; returns it parsed.
 fn check(platform: &FuzzPlatform, output: &str, allowed: &[String], asked: Option<&str>) -> Value {

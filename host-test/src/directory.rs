@@ -1,43 +1,9 @@
 //! The platform's data, as the host sees it: users and the workflow graph.
 
-use zeroize::Zeroizing;
-
-/// A node of a workflow graph.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NodeRef {
-    pub workflow_id: String,
-    pub node_id: String,
-}
-
-impl NodeRef {
-    pub fn new(workflow_id: impl Into<String>, node_id: impl Into<String>) -> Self {
-        NodeRef {
-            workflow_id: workflow_id.into(),
-            node_id: node_id.into(),
-        }
-    }
-}
-
-/// A user row. The secret is wiped from memory on drop and never printed.
-#[derive(Clone)]
-pub struct AgentUser {
-    pub username: String,
-    pub is_agent: bool,
-    pub totp_secret: Option<Zeroizing<String>>,
-}
-
-impl std::fmt::Debug for AgentUser {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AgentUser")
-            .field("username", &self.username)
-            .field("is_agent", &self.is_agent)
-            .field(
-                "totp_secret",
-                &self.totp_secret.as_ref().map(|_| "<redacted>"),
-            )
-            .finish()
-    }
-}
+/// A node of a workflow graph, and a user row (its secret wiped from memory
+/// on drop and never printed): the guest crate's own types, so that what
+/// the host hands over and what the tool reads cannot drift apart.
+pub use get_totp_code::platform::{NodeRef, User as AgentUser};
 
 /// Why a directory did not answer.
 #[derive(Debug, thiserror::Error)]

@@ -3,7 +3,7 @@
 //! Defence in depth: the guest already refuses people's accounts; the host
 //! makes sure a tool cannot even read another workflow's agent or a person.
 
-use get_totp_code::platform::{self, HostError, WorkflowGraph};
+use get_totp_code::platform::{HostError, WorkflowGraph};
 use get_totp_code::tool::resolve_calling_agent;
 
 use crate::directory::{AgentUser, Directory, DirectoryError, NodeRef};
@@ -82,11 +82,8 @@ fn unavailable(error: DirectoryError) -> HostError {
 }
 
 impl WorkflowGraph for GraphView<'_> {
-    fn current_node(&self) -> Option<platform::NodeRef> {
-        Some(platform::NodeRef {
-            workflow_id: self.node.workflow_id.clone(),
-            node_id: self.node.node_id.clone(),
-        })
+    fn current_node(&self) -> Option<NodeRef> {
+        Some(self.node.clone())
     }
 
     fn workflow_slug(&self, workflow_id: &str) -> Result<Option<String>, HostError> {

@@ -215,18 +215,10 @@ fn the_case_file_covers_every_error_code_and_secret_shape() {
                 .unwrap_or("(code issued)")
         })
         .collect();
-    for code in [
-        "(code issued)",
-        "user_not_found",
-        "ambiguous_agent",
-        "no_context",
-        "no_totp_secret",
-        "invalid_secret",
-        "unsupported_secret",
-        "access_denied",
-        "host_error",
-        "invalid_arguments",
-    ] {
+    for code in ["(code issued)"]
+        .into_iter()
+        .chain(get_totp_code::tool::ERROR_CODES)
+    {
         assert!(codes.contains(code), "no case for {code}");
     }
     let secrets = || {
