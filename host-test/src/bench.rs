@@ -95,7 +95,7 @@ pub fn ns_per_call(calls: u64, mut f: impl FnMut()) -> f64 {
 }
 
 /// pyotp's `TOTP(secret).at(t)`, timed by Python's `timeit` in a child
-/// process: `None` (with the reason) where Python or pyotp is missing.
+/// process; `Err` says why where Python or pyotp is missing.
 pub fn pyotp_ns_per_call(python: &str) -> Result<f64, String> {
     let script = format!(
         "import timeit, pyotp\n\
@@ -108,13 +108,12 @@ pub fn pyotp_ns_per_call(python: &str) -> Result<f64, String> {
         .output()
         .map_err(|e| format!("cannot run {python}: {e}"))?;
     if !output.status.success() {
-        return Err(format!(
-            "pyotp not available to {python}: {}",
-            String::from_utf8_lossy(&output.stderr)
-                .lines()
-                .last()
-                .unwrap_or("")
-        ));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let why = stderr.lines().last().unwrap_or_default();
+        return Err(match why.is_empty() {
+            true => format!("{python} could not run pyotp ({})", output.status),
+            false => format!("pyotp not available to {python}: {why}"),
+        });
     }
     String::from_utf8_lossy(&output.stdout)
         .trim()
@@ -130,15 +129,37 @@ pub struct Figure {
     pub calls_per_second: f64,
 }
 
+/// Calls per second with this many threads.
+#[derive(Debug, Serialize)]
+pub struct Throughput {
+    pub threads: usize,
+    pub calls_per_second: f64,
+}
+
 /// Every mode, measured now.
 #[derive(Debug, Serialize)]
 pub struct Report {
     pub component_bytes: usize,
     pub calls: u64,
     pub figures: Vec<Figure>,
-    /// Fresh-instance throughput (calls/s) with 1..=N threads on one engine.
-    pub threads: Vec<(usize, f64)>,
+    /// Fresh-instance throughput with 1..=N threads on one engine.
+    pub threads: Vec<Throughput>,
+    /// `{"ns_per_call": ...}`, or `{"skipped": "why"}`.
+    #[serde(serialize_with = "pyotp_json")]
     pub pyotp: Result<f64, String>,
+}
+
+fn pyotp_json<S: serde::Serializer>(
+    pyotp: &Result<f64, String>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut map = serializer.serialize_map(Some(1))?;
+    match pyotp {
+        Ok(ns) => map.serialize_entry("ns_per_call", ns)?,
+        Err(why) => map.serialize_entry("skipped", why)?,
+    }
+    map.end()
 }
 
 fn figure(mode: &'static str, ns: f64) -> Figure {
@@ -199,7 +220,10 @@ pub fn run(calls: u64, python: &str) -> Result<Report, String> {
     ];
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let threads = (1..=cores.max(2))
-        .map(|n| (n, throughput(&pooled, n, calls)))
+        .map(|threads| Throughput {
+            threads,
+            calls_per_second: throughput(&pooled, threads, calls),
+        })
         .collect();
     Ok(Report {
         component_bytes: crate::artifact::COMPONENT_BYTES.len(),
@@ -261,8 +285,8 @@ impl Report {
             Err(why) => out += &format!("pyotp: skipped ({why})\n"),
         }
         out += "fresh-instance throughput by threads:";
-        for (threads, rate) in &self.threads {
-            out += &format!(" {threads}: {rate:.0}/s");
+        for t in &self.threads {
+            out += &format!(" {}: {:.0}/s", t.threads, t.calls_per_second);
         }
         out.push('\n');
         out
