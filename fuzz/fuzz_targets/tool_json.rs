@@ -5,6 +5,7 @@
 use arbitrary::Arbitrary;
 use get_totp_code::arguments::parse_username;
 use get_totp_code::platform::{HostError, NodeRef, Platform, User, WorkflowGraph};
+use get_totp_code::tool::ERROR_CODES as CODES;
 use get_totp_code::tool::ToolError;
 use get_totp_code::{get_totp_code_json, invoke_json};
 use get_totp_code_fuzz::{Base32Form, UriSpec, fixed_messages, leaked_window};
@@ -125,8 +126,6 @@ impl Platform for FuzzPlatform {
         self.now
     }
 }
-
-use get_totp_code::tool::ERROR_CODES as CODES;
 
 /// Checks one result; returns it parsed.
 fn check(platform: &FuzzPlatform, output: &str, allowed: &[String], asked: Option<&str>) -> Value {
