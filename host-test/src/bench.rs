@@ -18,17 +18,22 @@ pub const BENCH_USER: &str = "agent_bench_agent";
 pub const BENCH_SECRET: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
 pub const BENCH_TIME: u64 = 1_700_000_000;
 
+/// The one agent both bench platforms know (host and guest share the type).
+fn bench_user(username: &str) -> Option<User> {
+    (username == BENCH_USER).then(|| User {
+        username: BENCH_USER.into(),
+        is_agent: true,
+        totp_secret: Some(Zeroizing::new(BENCH_SECRET.into())),
+    })
+}
+
 /// A directory that knows one agent, so that what is measured is the tool
 /// and its sandbox, not a database.
 pub struct OneAgent;
 
 impl Directory for OneAgent {
     fn find_user(&self, username: &str) -> Result<Option<AgentUser>, DirectoryError> {
-        Ok((username == BENCH_USER).then(|| AgentUser {
-            username: BENCH_USER.into(),
-            is_agent: true,
-            totp_secret: Some(Zeroizing::new(BENCH_SECRET.into())),
-        }))
+        Ok(bench_user(username))
     }
     fn workflow_slug(&self, _: &str) -> Result<Option<String>, DirectoryError> {
         Ok(None)
@@ -55,11 +60,7 @@ impl WorkflowGraph for NativeOneAgent {
 
 impl Platform for NativeOneAgent {
     fn find_user(&self, username: &str) -> Result<Option<User>, HostError> {
-        Ok((username == BENCH_USER).then(|| User {
-            username: BENCH_USER.into(),
-            is_agent: true,
-            totp_secret: Some(Zeroizing::new(BENCH_SECRET.into())),
-        }))
+        Ok(bench_user(username))
     }
     fn now(&self) -> u64 {
         BENCH_TIME

@@ -132,38 +132,24 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
-    if let Command::Bench {
-        calls,
-        json,
-        python,
-    } = &cli.command
-    {
-        let report = totp_host::bench::run(*calls, python).map_err(|m| format_err!(m))?;
-        match json {
-            true => println!("{}", serde_json::to_string_pretty(&report)?),
-            false => print!("{}", report.table()),
-        }
-        return Ok(ExitCode::SUCCESS);
-    }
-    if let Command::Load { calls, threads } = &cli.command {
-        let report = totp_host::bench::load(*calls, *threads).map_err(|m| format_err!(m))?;
-        println!("{}", serde_json::to_string(&report)?);
-        return Ok(match report.failures {
-            0 => ExitCode::SUCCESS,
-            _ => ExitCode::from(1),
-        });
-    }
-    let (directory, default_node) = open_store(cli.db)?;
-    let directory = Arc::new(directory);
-    match cli.command {
+    let Cli {
+        db,
+        policy,
+        command,
+    } = cli;
+    // Only the commands that read or write the store open it (and so
+    // create the demo store on first use).
+    let open = || open_store(db).map(|(directory, node)| (Arc::new(directory), node));
+    match command {
         Command::GetTotpCode {
             username,
             workflow,
             node,
             at,
         } => {
+            let (directory, default_node) = open()?;
             let tool = load_tool()?;
-            let mut call = Call::new(directory.clone()).with_policy(match cli.policy {
+            let mut call = Call::new(directory).with_policy(match policy {
                 Policy::OwnWorkflow => AccessPolicy::OwnWorkflow,
                 Policy::AnyAgent => AccessPolicy::AnyAgent,
             });
@@ -192,6 +178,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             secret,
             show_secret,
         } => {
+            let (directory, _) = open()?;
             let provisioned = directory
                 .create_agent_user(&NodeRef::new(workflow, tool_node), secret.as_deref())?;
             let mut out = serde_json::json!({
@@ -210,6 +197,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             tool_node,
             agent_node,
         } => {
+            let (directory, _) = open()?;
             directory.link_tool(&workflow, &slug, &tool_node, &agent_node)?;
             println!(
                 "{}",
@@ -218,14 +206,31 @@ fn run(cli: Cli) -> Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Command::Bench { .. } | Command::Load { .. } => {
-            unreachable!("handled before opening a store")
+        Command::Bench {
+            calls,
+            json,
+            python,
+        } => {
+            let report = totp_host::bench::run(calls, &python).map_err(|m| format_err!(m))?;
+            match json {
+                true => println!("{}", serde_json::to_string_pretty(&report)?),
+                false => print!("{}", report.table()),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Load { calls, threads } => {
+            let report = totp_host::bench::load(calls, threads).map_err(|m| format_err!(m))?;
+            println!("{}", serde_json::to_string(&report)?);
+            Ok(match report.failures {
+                0 => ExitCode::SUCCESS,
+                _ => ExitCode::from(1),
+            })
         }
         Command::Describe => {
+            // The definition needs no data: an empty in-memory store will do.
             let tool = load_tool()?;
-            let definition = tool
-                .describe(&Call::new(directory))
-                .map_err(|m| format_err!(m))?;
+            let call = Call::new(Arc::new(SqliteDirectory::in_memory()?));
+            let definition = tool.describe(&call).map_err(|m| format_err!(m))?;
             println!("{definition}");
             Ok(ExitCode::SUCCESS)
         }
