@@ -5,7 +5,8 @@
 //! build with its own target dir (the outer one is locked by this build),
 //! then `wit-component` turns the core module into a component whose only
 //! imports are those the WIT world declares. The component's path is written
-//! to `OUT_DIR/component.rs` for `include_bytes!`.
+//! to `OUT_DIR/component.rs` for `include_bytes!`. The guest's own flags are
+//! in `.cargo/config.toml`, so a hand-run guest build gives the same bytes.
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -19,19 +20,17 @@ fn main() {
     let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").unwrap());
     let root = manifest_dir.parent().unwrap().to_path_buf();
     let out_dir = PathBuf::from(env::var_os("OUT_DIR").unwrap());
-    for watched in ["src", "wit", "Cargo.toml", "Cargo.lock"] {
+    for watched in [
+        "src",
+        "wit",
+        "Cargo.toml",
+        "Cargo.lock",
+        ".cargo/config.toml",
+    ] {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());
     }
 
-    // A CLI that prints one code is mostly process start-up; compact
-    // relative relocations (glibc 2.36+, GNU ld 2.38+) make the dynamic
-    // loader's share of it several times smaller.
-    if env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("linux")
-        && env::var("CARGO_CFG_TARGET_ENV").as_deref() == Ok("gnu")
-        && linker_supports_relr()
-    {
-        println!("cargo:rustc-link-arg-bins=-Wl,-z,pack-relative-relocs");
-    }
+    pack_relative_relocations();
     ensure_wasm_target();
     let target_dir = guest_target_dir(&out_dir);
     let module = build_guest(&root, &target_dir);
@@ -59,8 +58,9 @@ fn main() {
     .unwrap();
 }
 
-/// rustup's auto-install is often off; add the target once, or say plainly
-/// how to when there is no rustup.
+/// The README promises a first build on a machine with only Rust: the
+/// guest needs the wasm target's standard library, and rustup's
+/// auto-install is often off, so add it once (or say plainly how to).
 fn ensure_wasm_target() {
     let rustc = env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
     let libdir = Command::new(&rustc)
@@ -105,14 +105,8 @@ fn build_guest(root: &Path, target_dir: &Path) -> PathBuf {
         .args(["build", "--lib", "--package", GUEST_PACKAGE])
         .args(["--target", WASM_TARGET, "--profile", GUEST_PROFILE])
         .env("CARGO_TARGET_DIR", target_dir)
-        .env(
-            "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS",
-            // Size and per-call cost (see the README's figures): the loop
-            // form of SHA-256/512 is a fifth of the unrolled one; a 64 KiB
-            // stack instead of 1 MiB leaves far less memory to set up.
-            "--cfg sha2_backend_soft=\"compact\" -C link-arg=-zstack-size=65536",
-        )
-        // Flags meant for the host build must not leak into the guest's.
+        // Flags meant for the host build must not leak into the guest's
+        // (and would override the guest's own in .cargo/config.toml).
         .env_remove("RUSTFLAGS")
         .env_remove("CARGO_ENCODED_RUSTFLAGS")
         .env_remove("CARGO_BUILD_TARGET")
@@ -155,6 +149,18 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &byte| {
         (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
     })
+}
+
+/// A CLI that prints one code is mostly process start-up; compact relative
+/// relocations (glibc 2.36+, GNU ld 2.38+) make the dynamic loader's share
+/// of it several times smaller. Only where the linker takes them.
+fn pack_relative_relocations() {
+    if env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("linux")
+        && env::var("CARGO_CFG_TARGET_ENV").as_deref() == Ok("gnu")
+        && linker_supports_relr()
+    {
+        println!("cargo:rustc-link-arg-bins=-Wl,-z,pack-relative-relocs");
+    }
 }
 
 /// Whether the system linker takes `-z pack-relative-relocs` (older GNU ld

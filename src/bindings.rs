@@ -3,7 +3,7 @@
 
 use zeroize::Zeroizing;
 
-use crate::platform::{HostError, NodeRef, Platform, User, WorkflowGraph};
+use crate::platform::{Directory, HostError, NodeRef, Platform, User};
 
 wit_bindgen::generate!({
     path: "wit",
@@ -41,10 +41,19 @@ export!(Component);
 struct WitPlatform;
 
 impl Platform for WitPlatform {
+    fn current_node(&self) -> Option<NodeRef> {
+        workflow::current_node().map(|node| NodeRef {
+            workflow_id: node.workflow_id,
+            node_id: node.node_id,
+        })
+    }
+
     fn now(&self) -> u64 {
         wall_clock::now().seconds
     }
+}
 
+impl Directory for WitPlatform {
     fn find_user(&self, username: &str) -> Result<Option<User>, HostError> {
         match secrets::find_user(username) {
             Ok(found) => Ok(found.map(|user| User {
@@ -55,15 +64,6 @@ impl Platform for WitPlatform {
             Err(secrets::LookupError::Denied) => Err(HostError::Denied),
             Err(secrets::LookupError::Unavailable(message)) => Err(HostError::Unavailable(message)),
         }
-    }
-}
-
-impl WorkflowGraph for WitPlatform {
-    fn current_node(&self) -> Option<NodeRef> {
-        workflow::current_node().map(|node| NodeRef {
-            workflow_id: node.workflow_id,
-            node_id: node.node_id,
-        })
     }
 
     fn workflow_slug(&self, workflow_id: &str) -> Result<Option<String>, HostError> {

@@ -1,11 +1,13 @@
-//! What the tool needs from its host, as a plain Rust trait.
+//! What the tool needs from its host, as plain Rust traits.
 //!
-//! The component implements it over the WIT imports (`bindings.rs`); native
-//! tests, fuzzers and benchmarks implement it in memory.
+//! The component implements them over the WIT imports (`bindings.rs`); the
+//! reference host implements [`Directory`] over its stores and hands it to
+//! the component; native tests, fuzzers and benchmarks implement them in
+//! memory.
 
 use zeroize::Zeroizing;
 
-/// A user as the host returned it.
+/// A user as the host returned it: the WIT record `user`.
 #[derive(Clone)]
 pub struct User {
     pub username: String,
@@ -27,8 +29,8 @@ impl core::fmt::Debug for User {
     }
 }
 
-/// The tool's own node in a workflow graph.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A node of a workflow graph: the WIT record `node-ref`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct NodeRef {
     pub workflow_id: String,
     pub node_id: String,
@@ -43,19 +45,28 @@ impl NodeRef {
     }
 }
 
-/// Why the host did not answer a lookup.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Why the host did not answer a lookup: the WIT variants `lookup-error`
+/// and `graph-error`. The latter has no `denied`: a refused graph lookup
+/// reaches the guest as `unavailable("access denied")`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum HostError {
     /// The host's access policy refuses the lookup.
+    #[error("access denied")]
     Denied,
-    /// The host failed; its message, meant for the agent.
+    /// The host failed; its message, meant for the agent, so it must not
+    /// contain secrets.
+    #[error("{0}")]
     Unavailable(String),
 }
 
-/// The workflow graph around the tool: the `workflow` WIT interface.
-pub trait WorkflowGraph {
-    fn current_node(&self) -> Option<NodeRef>;
+/// The platform's data: users and the workflow graph. One method per WIT
+/// lookup function.
+pub trait Directory {
+    /// The user named exactly `username`; `None` when there is none.
+    fn find_user(&self, username: &str) -> Result<Option<User>, HostError>;
+    /// The workflow's slug; `None` when it has none or is unknown.
     fn workflow_slug(&self, workflow_id: &str) -> Result<Option<String>, HostError>;
+    /// Targets of the edges labelled `label` that leave `source_node_id`.
     fn edge_targets(
         &self,
         workflow_id: &str,
@@ -64,9 +75,11 @@ pub trait WorkflowGraph {
     ) -> Result<Vec<String>, HostError>;
 }
 
-/// Every host capability the tool uses; one method per WIT import function.
-pub trait Platform: WorkflowGraph {
-    fn find_user(&self, username: &str) -> Result<Option<User>, HostError>;
+/// Everything the tool uses in one call: the directory, the calling node
+/// and the clock.
+pub trait Platform: Directory {
+    /// The tool's own node; `None` outside any workflow.
+    fn current_node(&self) -> Option<NodeRef>;
     /// Seconds since the Unix epoch.
     fn now(&self) -> u64;
 }

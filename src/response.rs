@@ -54,7 +54,7 @@ pub fn render(outcome: &Result<Issued, ToolError>) -> String {
         Err(error) => serde_json::to_string(&Failure {
             success: false,
             error: error.to_string(),
-            error_code: error.code(),
+            error_code: error.code().as_str(),
         }),
     };
     // Serialising strings and integers cannot fail; a fixed failure result

@@ -3,7 +3,7 @@
 
 use crate::arguments::ArgumentsError;
 use crate::otp::{self, Totp, TotpParams};
-use crate::platform::{HostError, Platform, WorkflowGraph};
+use crate::platform::{Directory, HostError, NodeRef, Platform};
 use crate::secret::{SecretError, TotpKey};
 use crate::text::ellipsize;
 
@@ -21,7 +21,42 @@ const MIN_SECRET_BYTES: usize = 16;
 const MAX_COUNTED_AGENTS: usize = 50;
 
 /// Host messages are cut to this many characters in results.
-const MAX_HOST_MESSAGE_CHARS: usize = 200;
+pub const MAX_HOST_MESSAGE_CHARS: usize = 200;
+
+/// Declares [`ErrorCode`] from one list: each variant with its wire name.
+macro_rules! error_codes {
+    ($($variant:ident => $name:literal,)*) => {
+        /// The stable, machine-readable `error_code` of a failure result.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum ErrorCode {
+            $($variant,)*
+        }
+
+        impl ErrorCode {
+            /// Every code a result can carry.
+            pub const ALL: &[ErrorCode] = &[$(ErrorCode::$variant,)*];
+
+            /// The code as it appears in the JSON result.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(ErrorCode::$variant => $name,)*
+                }
+            }
+        }
+    };
+}
+
+error_codes! {
+    UserNotFound => "user_not_found",
+    AmbiguousAgent => "ambiguous_agent",
+    NoContext => "no_context",
+    NoTotpSecret => "no_totp_secret",
+    InvalidSecret => "invalid_secret",
+    UnsupportedSecret => "unsupported_secret",
+    AccessDenied => "access_denied",
+    HostError => "host_error",
+    InvalidArguments => "invalid_arguments",
+}
 
 /// Why no code was issued. `Display` is the `error` text of the result, and
 /// [`ToolError::code`] its `error_code`.
@@ -45,38 +80,31 @@ pub enum ToolError {
     UnsupportedSecret(#[source] SecretError),
     #[error("Access denied")]
     AccessDenied,
+    /// The host's own failure; its message is cut to
+    /// [`MAX_HOST_MESSAGE_CHARS`] when made from a [`HostError`].
     #[error("Host error: {0}")]
     Host(String),
     #[error("Invalid arguments: {0}")]
     InvalidArguments(#[from] ArgumentsError),
+    #[error("Invalid arguments: 'username' is longer than {MAX_USERNAME_BYTES} bytes")]
+    UsernameTooLong,
 }
 
-/// Every `error_code` a result can carry.
-pub const ERROR_CODES: [&str; 9] = [
-    "user_not_found",
-    "ambiguous_agent",
-    "no_context",
-    "no_totp_secret",
-    "invalid_secret",
-    "unsupported_secret",
-    "access_denied",
-    "host_error",
-    "invalid_arguments",
-];
-
 impl ToolError {
-    /// The stable, machine-readable `error_code` of the result.
-    pub fn code(&self) -> &'static str {
+    /// The result's `error_code`.
+    pub fn code(&self) -> ErrorCode {
         match self {
-            ToolError::UserNotFound => "user_not_found",
-            ToolError::AmbiguousAgent { .. } => "ambiguous_agent",
-            ToolError::NoContext => "no_context",
-            ToolError::NoTotpSecret => "no_totp_secret",
-            ToolError::InvalidSecret(_) => "invalid_secret",
-            ToolError::UnsupportedSecret(_) => "unsupported_secret",
-            ToolError::AccessDenied => "access_denied",
-            ToolError::Host(_) => "host_error",
-            ToolError::InvalidArguments(_) => "invalid_arguments",
+            ToolError::UserNotFound => ErrorCode::UserNotFound,
+            ToolError::AmbiguousAgent { .. } => ErrorCode::AmbiguousAgent,
+            ToolError::NoContext => ErrorCode::NoContext,
+            ToolError::NoTotpSecret => ErrorCode::NoTotpSecret,
+            ToolError::InvalidSecret(_) => ErrorCode::InvalidSecret,
+            ToolError::UnsupportedSecret(_) => ErrorCode::UnsupportedSecret,
+            ToolError::AccessDenied => ErrorCode::AccessDenied,
+            ToolError::Host(_) => ErrorCode::HostError,
+            ToolError::InvalidArguments(_) | ToolError::UsernameTooLong => {
+                ErrorCode::InvalidArguments
+            }
         }
     }
 }
@@ -106,10 +134,11 @@ pub struct Issued {
 /// calling agent when `username` is empty.
 pub fn get_totp_code(platform: &impl Platform, username: &str) -> Result<Issued, ToolError> {
     if username.len() > MAX_USERNAME_BYTES {
-        return Err(ArgumentsError::UsernameTooLong.into());
+        return Err(ToolError::UsernameTooLong);
     }
     let username = if username.is_empty() {
-        resolve_calling_agent(platform)?
+        let node = platform.current_node().ok_or(ToolError::NoContext)?;
+        resolve_agent(platform, &node)?
     } else {
         username.to_owned()
     };
@@ -131,9 +160,12 @@ pub fn get_totp_code(platform: &impl Platform, username: &str) -> Result<Issued,
         Some(secret) if !secret.trim().is_empty() => secret,
         _ => return Err(ToolError::NoTotpSecret),
     };
-    let key = TotpKey::parse(stored).map_err(|error| match error.is_unsupported() {
-        true => ToolError::UnsupportedSecret(error),
-        false => ToolError::InvalidSecret(error),
+    let key = TotpKey::parse(stored).map_err(|error| {
+        if error.is_unsupported() {
+            ToolError::UnsupportedSecret(error)
+        } else {
+            ToolError::InvalidSecret(error)
+        }
     })?;
     let totp = otp::totp(key.key(), key.params, platform.now());
     Ok(Issued {
@@ -144,22 +176,28 @@ pub fn get_totp_code(platform: &impl Platform, username: &str) -> Result<Issued,
     })
 }
 
-/// The deterministic name of the agent this tool node serves:
-/// `agent_{workflow_slug}_{agent_node_id}`, found through the tool's single
-/// outgoing `tool` edge. Hosts that provision agent users use it too, so
-/// that the names they create are the names the tool looks up.
-pub fn resolve_calling_agent(platform: &impl WorkflowGraph) -> Result<String, ToolError> {
-    let node = platform.current_node().ok_or(ToolError::NoContext)?;
-    let targets = platform.edge_targets(&node.workflow_id, &node.node_id, TOOL_EDGE_LABEL)?;
+/// The username of the agent a tool node serves, found through the node's
+/// single outgoing `tool` edge (see [`agent_username`]). Hosts that
+/// provision agent users use it too, so that the names they create are the
+/// names the tool looks up.
+pub fn resolve_agent<D: Directory + ?Sized>(
+    directory: &D,
+    tool_node: &NodeRef,
+) -> Result<String, ToolError> {
+    let NodeRef {
+        workflow_id,
+        node_id,
+    } = tool_node;
+    let targets = directory.edge_targets(workflow_id, node_id, TOOL_EDGE_LABEL)?;
     let username = match distinct_agents(&targets).as_slice() {
         // The reference platform's fallback for a tool not (yet) linked.
-        [] => format!("agent_{}_{}", node.workflow_id, node.node_id),
+        [] => agent_username(workflow_id, node_id),
         [agent_node] => {
-            let slug = platform
-                .workflow_slug(&node.workflow_id)?
+            let slug = directory
+                .workflow_slug(workflow_id)?
                 .filter(|slug| !slug.is_empty())
-                .unwrap_or_else(|| node.workflow_id.clone());
-            format!("agent_{slug}_{agent_node}")
+                .unwrap_or_else(|| workflow_id.clone());
+            agent_username(&slug, agent_node)
         }
         several => {
             return Err(ToolError::AmbiguousAgent {
@@ -173,6 +211,18 @@ pub fn resolve_calling_agent(platform: &impl WorkflowGraph) -> Result<String, To
         )));
     }
     Ok(username)
+}
+
+/// The reference platform's naming rule for agent users:
+/// `agent_{workflow_slug}_{agent_node_id}` (the workflow id stands in for a
+/// missing slug, and for an unlinked tool, its own node for the agent's).
+pub fn agent_username(slug: &str, agent_node_id: &str) -> String {
+    format!("{}{agent_node_id}", agent_username_prefix(slug))
+}
+
+/// `agent_{slug}_`: what every agent username of a workflow starts with.
+pub fn agent_username_prefix(slug: &str) -> String {
+    format!("agent_{slug}_")
 }
 
 /// Distinct agent nodes among the edge targets, in edge order: parallel
@@ -194,30 +244,9 @@ fn distinct_agents(targets: &[String]) -> Vec<&str> {
 
 /// "3", or "More than 50" when counting stopped.
 fn agent_count(count: usize) -> String {
-    match count > MAX_COUNTED_AGENTS {
-        true => format!("More than {MAX_COUNTED_AGENTS}"),
-        false => count.to_string(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_error_code_is_listed() {
-        let errors = [
-            ToolError::UserNotFound,
-            ToolError::AmbiguousAgent { count: 2 },
-            ToolError::NoContext,
-            ToolError::NoTotpSecret,
-            ToolError::InvalidSecret(SecretError::Empty),
-            ToolError::UnsupportedSecret(SecretError::HotpUnsupported),
-            ToolError::AccessDenied,
-            ToolError::Host(String::new()),
-            ToolError::InvalidArguments(ArgumentsError::NotAnObject),
-        ];
-        let codes: Vec<&str> = errors.iter().map(ToolError::code).collect();
-        assert_eq!(codes, ERROR_CODES);
+    if count > MAX_COUNTED_AGENTS {
+        format!("More than {MAX_COUNTED_AGENTS}")
+    } else {
+        count.to_string()
     }
 }

@@ -1,385 +1,82 @@
-//! Generators and oracles shared by the fuzz targets.
+//! Fuzzing of the guest's native build, the way wasmtime's `crates/fuzzing`
+//! is laid out: generators of structured inputs, oracles, and each target's
+//! body live here; `fuzz_targets/*.rs` only hand libFuzzer's input to a
+//! body; and the tests below run every body on random inputs, so that
+//! `cargo test` checks the same properties on every change.
 
-use arbitrary::Arbitrary;
-use get_totp_code::arguments::ArgumentsError;
-use get_totp_code::platform::HostError;
-use get_totp_code::secret::SecretError;
-use get_totp_code::tool::ToolError;
-
-/// Every byte as `%XX`: decodes back to exactly `text`.
-pub fn percent_encode_all(text: &str) -> String {
-    text.bytes().map(|b| format!("%{b:02X}")).collect()
+pub mod generators;
+pub mod oracles;
+pub mod targets {
+    pub mod base32;
+    pub mod invoke_arguments;
+    pub mod otpauth;
+    pub mod tool_json;
 }
 
-/// Text that needs no encoding anywhere in a Key URI.
-pub fn is_uri_safe(text: &str) -> bool {
-    text.bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b"-._~@".contains(&b))
-}
+#[cfg(test)]
+mod tests {
+    use arbitrary::{Arbitrary, Unstructured};
 
-/// The base32 form of a key, the way some authenticator shows it.
-#[derive(Arbitrary, Debug, Clone)]
-pub struct Base32Form {
-    pub key: Vec<u8>,
-    pub lower: bool,
-    pub padding: bool,
-    /// Groups of this many symbols separated by a space (0: none).
-    pub group: u8,
-}
+    use crate::targets;
 
-impl Base32Form {
-    pub fn render(&self) -> String {
-        let encoded = base32::encode(
-            base32::Alphabet::Rfc4648 {
-                padding: self.padding,
-            },
-            &self.key,
+    /// Inputs per target; `FUZZ_TEST_CASES` raises it.
+    fn cases() -> u64 {
+        std::env::var("FUZZ_TEST_CASES")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(10_000)
+    }
+
+    /// SplitMix64: seeded, so a failure names the case that reproduces it.
+    fn next(state: &mut u64) -> u64 {
+        *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = *state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// Runs `body` on `cases()` inputs made by `arbitrary` from random bytes
+    /// of random length, as libFuzzer would before any coverage feedback.
+    fn run_random<'a, T: Arbitrary<'a>>(name: &str, buffers: &'a mut Vec<Vec<u8>>, body: fn(T)) {
+        let mut state = 0x6675_7a7a ^ name.len() as u64;
+        for _ in 0..cases() {
+            let len = (next(&mut state) % 1024) as usize;
+            buffers.push((0..len).map(|_| next(&mut state) as u8).collect());
+        }
+        for (case, bytes) in buffers.iter().enumerate() {
+            if let Ok(value) = T::arbitrary_take_rest(Unstructured::new(bytes)) {
+                let outcome =
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| body(value)));
+                assert!(
+                    outcome.is_ok(),
+                    "{name}: case {case} failed (bytes {bytes:02x?})"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn base32_on_random_inputs() {
+        run_random("base32", &mut Vec::new(), targets::base32::run);
+    }
+
+    #[test]
+    fn otpauth_on_random_inputs() {
+        run_random("otpauth", &mut Vec::new(), targets::otpauth::run);
+    }
+
+    #[test]
+    fn invoke_arguments_on_random_inputs() {
+        run_random(
+            "invoke_arguments",
+            &mut Vec::new(),
+            targets::invoke_arguments::run,
         );
-        let encoded = if self.lower {
-            encoded.to_ascii_lowercase()
-        } else {
-            encoded
-        };
-        match usize::from(self.group % 9) {
-            0 => encoded,
-            n => encoded
-                .as_bytes()
-                .chunks(n)
-                .map(|c| std::str::from_utf8(c).unwrap())
-                .collect::<Vec<_>>()
-                .join(" "),
-        }
     }
-}
 
-#[derive(Arbitrary, Debug, Clone)]
-pub enum Kind {
-    Totp,
-    TotpUpper,
-    Hotp,
-    Other(String),
-}
-
-#[derive(Arbitrary, Debug, Clone)]
-pub enum Name {
-    Secret,
-    Issuer,
-    Algorithm,
-    Digits,
-    Period,
-    Other(String),
-}
-
-#[derive(Arbitrary, Debug, Clone)]
-pub enum Value {
-    Base32(Base32Form),
-    Algorithm(u8),
-    Number(u64),
-    Text(String),
-}
-
-#[derive(Arbitrary, Debug, Clone)]
-pub struct Param {
-    pub name: Name,
-    pub upper_name: bool,
-    pub value: Value,
-    /// Percent-encode every byte of the value (otherwise written raw).
-    pub encode: bool,
-}
-
-#[derive(Arbitrary, Debug, Clone)]
-pub struct Label {
-    pub issuer: Option<String>,
-    pub account: String,
-    pub encode: bool,
-}
-
-/// An `otpauth://` URI built from parts, with what parsing it must give
-/// when every part was written unambiguously.
-#[derive(Arbitrary, Debug, Clone)]
-pub struct UriSpec {
-    pub upper_scheme: bool,
-    pub leading_space: bool,
-    pub kind: Kind,
-    pub label: Option<Label>,
-    pub params: Vec<Param>,
-    pub fragment: Option<String>,
-}
-
-/// What the parser must answer, as far as the generator knows it.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Expected {
-    Key {
-        key: Vec<u8>,
-        algorithm: &'static str,
-        digits: u8,
-        period: u64,
-    },
-    Error(SecretError),
-}
-
-const ALGORITHMS: [&str; 7] = ["SHA1", "SHA256", "SHA512", "sha256", "Sha512", "MD5", ""];
-const NAMES: [&str; 5] = ["secret", "issuer", "algorithm", "digits", "period"];
-
-impl UriSpec {
-    /// The URI text, and the expected parse when it is predictable.
-    pub fn render(&self) -> (String, Option<Expected>) {
-        let mut predictable = true;
-        let mut uri = String::new();
-        if self.leading_space {
-            uri.push_str(" \t");
-        }
-        uri.push_str(if self.upper_scheme {
-            "OTPAUTH://"
-        } else {
-            "otpauth://"
-        });
-        match &self.kind {
-            Kind::Totp => uri.push_str("totp"),
-            Kind::TotpUpper => uri.push_str("TOTP"),
-            Kind::Hotp => uri.push_str("hotp"),
-            Kind::Other(other) => {
-                predictable = false;
-                uri.push_str(other);
-            }
-        }
-        let mut label_issuer = None;
-        if let Some(label) = &self.label {
-            uri.push('/');
-            let mut decoded = String::new();
-            if let Some(issuer) = &label.issuer {
-                decoded.push_str(issuer);
-                decoded.push(':');
-            }
-            decoded.push_str(&label.account);
-            if label.encode {
-                uri.push_str(&percent_encode_all(&decoded));
-            } else {
-                predictable &=
-                    label.issuer.as_deref().is_none_or(is_uri_safe) && is_uri_safe(&label.account);
-                uri.push_str(&decoded);
-            }
-            label_issuer = decoded.split_once(':').map(|(i, _)| i.to_owned());
-        }
-        // Model of the query loop: first error in order wins.
-        let mut error: Option<SecretError> = None;
-        let mut secret: Option<Option<Vec<u8>>> = None; // Some(None): not predicted
-        let mut issuer: Option<String> = None;
-        let mut algorithm: Option<&'static str> = None;
-        let mut digits: Option<u8> = None;
-        let mut period: Option<u64> = None;
-        for (index, param) in self.params.iter().enumerate() {
-            uri.push(if index == 0 { '?' } else { '&' });
-            let name = match &param.name {
-                Name::Secret => "secret".to_owned(),
-                Name::Issuer => "issuer".to_owned(),
-                Name::Algorithm => "algorithm".to_owned(),
-                Name::Digits => "digits".to_owned(),
-                Name::Period => "period".to_owned(),
-                Name::Other(other) => other.clone(),
-            };
-            let name = if param.upper_name {
-                name.to_ascii_uppercase()
-            } else {
-                name
-            };
-            if is_uri_safe(&name) {
-                uri.push_str(&name);
-            } else {
-                uri.push_str(&percent_encode_all(&name));
-            }
-            uri.push('=');
-            let (value, key) = match &param.value {
-                Value::Base32(form) => {
-                    let text = form.render();
-                    let key = (!form.key.is_empty()).then(|| form.key.clone());
-                    (text, key)
-                }
-                Value::Algorithm(i) => (
-                    ALGORITHMS[usize::from(*i) % ALGORITHMS.len()].to_owned(),
-                    None,
-                ),
-                Value::Number(n) => ((n % 100).to_string(), None),
-                Value::Text(text) => (text.clone(), None),
-            };
-            let decoded_value = if param.encode {
-                uri.push_str(&percent_encode_all(&value));
-                value.clone()
-            } else {
-                if value.contains(['%', '&', '#']) {
-                    predictable = false;
-                }
-                uri.push_str(&value);
-                value.replace('+', " ")
-            };
-            if error.is_some() {
-                continue;
-            }
-            let Some(known) = NAMES.iter().find(|n| n.eq_ignore_ascii_case(&name)) else {
-                continue;
-            };
-            let duplicate = match *known {
-                "secret" => secret.replace(key).is_some(),
-                "issuer" => issuer.replace(decoded_value).is_some(),
-                "algorithm" => {
-                    match ["SHA1", "SHA256", "SHA512"]
-                        .into_iter()
-                        .find(|a| a.eq_ignore_ascii_case(&decoded_value))
-                    {
-                        Some(a) => algorithm.replace(a).is_some(),
-                        None => {
-                            error = Some(SecretError::UnknownAlgorithm);
-                            continue;
-                        }
-                    }
-                }
-                "digits" => match decoded_value.parse::<u8>() {
-                    Ok(d @ 6..=8) => digits.replace(d).is_some(),
-                    _ => {
-                        error = Some(SecretError::InvalidDigits);
-                        continue;
-                    }
-                },
-                _ => match decoded_value.parse::<u64>() {
-                    Ok(p) if p > 0 => period.replace(p).is_some(),
-                    _ => {
-                        error = Some(SecretError::InvalidPeriod);
-                        continue;
-                    }
-                },
-            };
-            if duplicate {
-                error = Some(SecretError::DuplicateParameter(known));
-            }
-        }
-        if let Some(fragment) = &self.fragment {
-            uri.push('#');
-            uri.push_str(fragment);
-        }
-        // `parse` trims the URI: trailing whitespace would change the last value.
-        if self.fragment.is_none() && uri.trim_end() != uri {
-            predictable = false;
-        }
-        if !predictable {
-            return (uri, None);
-        }
-        let expected = match &self.kind {
-            Kind::Hotp => Expected::Error(SecretError::HotpUnsupported),
-            _ => match error {
-                Some(error) => Expected::Error(error),
-                None => match (&label_issuer, &issuer) {
-                    (Some(a), Some(b)) if a != b => Expected::Error(SecretError::IssuerMismatch),
-                    _ => match secret {
-                        None => Expected::Error(SecretError::MissingSecret),
-                        Some(None) => return (uri, None),
-                        Some(Some(key)) => Expected::Key {
-                            key,
-                            algorithm: algorithm.unwrap_or("SHA1"),
-                            digits: digits.unwrap_or(6),
-                            period: period.unwrap_or(30),
-                        },
-                    },
-                },
-            },
-        };
-        (uri, Some(expected))
+    #[test]
+    fn tool_json_on_random_inputs() {
+        run_random("tool_json", &mut Vec::new(), targets::tool_json::run);
     }
-}
-
-/// Runs of ASCII digits collapse to one `#`, so that numbers in messages
-/// (positions, counts) compare alike whatever their value.
-pub fn normalize(text: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(text.len());
-    for &b in text {
-        if b.is_ascii_digit() {
-            if out.last() != Some(&b'#') {
-                out.push(b'#');
-            }
-        } else {
-            out.push(b);
-        }
-    }
-    out
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    needle.is_empty() || haystack.windows(needle.len()).any(|w| w == needle)
-}
-
-/// Every fixed message the tool can answer with (numbers as `#`), so that
-/// a secret that happens to spell part of one is not a false alarm.
-pub fn fixed_messages() -> Vec<String> {
-    use ArgumentsError as A;
-    use SecretError as S;
-    let secret_errors = [
-        S::Empty,
-        S::InvalidCharacter { position: 0 },
-        S::MisplacedPadding,
-        S::InvalidLength { symbols: 0 },
-        S::NotAUri,
-        S::HotpUnsupported,
-        S::UnknownOtpType,
-        S::MissingSecret,
-        S::DuplicateParameter("secret"),
-        S::DuplicateParameter("issuer"),
-        S::DuplicateParameter("algorithm"),
-        S::DuplicateParameter("digits"),
-        S::DuplicateParameter("period"),
-        S::UnknownAlgorithm,
-        S::InvalidDigits,
-        S::InvalidPeriod,
-        S::IssuerMismatch,
-        S::BadEncoding("a parameter name"),
-        S::BadEncoding("the label"),
-        S::BadEncoding("secret"),
-        S::BadEncoding("issuer"),
-        S::BadEncoding("algorithm"),
-        S::BadEncoding("digits"),
-        S::BadEncoding("period"),
-    ];
-    let mut out = Vec::new();
-    for error in secret_errors {
-        out.push(error.to_string());
-        out.push(ToolError::InvalidSecret(error.clone()).to_string());
-        out.push(ToolError::UnsupportedSecret(error).to_string());
-    }
-    for error in [
-        // Whatever fields it has: the message as the parser makes it.
-        get_totp_code::arguments::parse_username("{").unwrap_err(),
-        A::NotAnObject,
-        A::UsernameNotString,
-        A::UsernameTooLong,
-    ] {
-        out.push(ToolError::InvalidArguments(error).to_string());
-    }
-    for error in [
-        ToolError::UserNotFound,
-        ToolError::AmbiguousAgent { count: 0 },
-        ToolError::NoContext,
-        ToolError::NoTotpSecret,
-        ToolError::AccessDenied,
-        ToolError::Host("the host answered the lookup with a different user".into()),
-        ToolError::Host("the resolved agent username is longer than 512 bytes".into()),
-        ToolError::from(HostError::Unavailable(String::new())),
-        ToolError::InvalidArguments(A::UnknownArgument(String::new())),
-    ] {
-        out.push(error.to_string());
-        out.push(error.code().to_owned());
-    }
-    out
-}
-
-/// The first 8-byte window of `secret` (digit runs normalised) that is in
-/// `message` but in none of `allowed`, if any.
-pub fn leaked_window(secret: &str, message: &str, allowed: &[String]) -> Option<String> {
-    if secret.len() < 8 {
-        return None;
-    }
-    let secret = normalize(secret.as_bytes());
-    let message = normalize(message.as_bytes());
-    let allowed: Vec<Vec<u8>> = allowed.iter().map(|a| normalize(a.as_bytes())).collect();
-    secret
-        .windows(8)
-        .find(|window| contains(&message, window) && !allowed.iter().any(|a| contains(a, window)))
-        .map(|window| String::from_utf8_lossy(window).into_owned())
 }

@@ -1,13 +1,30 @@
-//! `cargo bench -p host-test`: every way of running the tool, with native
-//! Rust (our code and totp-rs) and pyotp as baselines, then a ratio table
-//! measured in the same process.
+//! `cargo bench -p totp-host`: every way of running the tool, with native
+//! Rust (our code and totp-rs) as baselines. `totp-host bench` prints the
+//! same modes as one ratio table with pyotp timed in the same run.
 
 use std::hint::black_box;
+use std::sync::Arc;
 
 use criterion::Criterion;
-use totp_host::bench::{self, BENCH_SECRET, BENCH_TIME, BENCH_USER, bench_call, native_call};
-use totp_host::{SandboxConfig, TotpTool};
+use totp_host::{Call, Clock, MemoryDirectory, SandboxConfig, TotpTool};
 use wasmtime::component::Component;
+
+const BENCH_USER: &str = "agent_bench_agent";
+const BENCH_SECRET: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
+const BENCH_TIME: u64 = 1_700_000_000;
+
+fn bench_call() -> Call {
+    Call::new(Arc::new(MemoryDirectory::one_agent(
+        BENCH_USER,
+        BENCH_SECRET,
+    )))
+    .with_clock(Clock::Fixed(BENCH_TIME))
+}
+
+/// The guest's whole path, compiled natively, over the same call.
+fn native_call(call: &Call) -> String {
+    get_totp_code::get_totp_code_json(call, BENCH_USER)
+}
 
 fn native(c: &mut Criterion) {
     let key = base32::decode(base32::Alphabet::Rfc4648 { padding: false }, BENCH_SECRET).unwrap();
@@ -18,7 +35,8 @@ fn native(c: &mut Criterion) {
         .with_secret(key.clone())
         .build_noncompliant();
     // Both peers must agree before they are compared.
-    let ours = native_call();
+    let call = bench_call();
+    let ours = native_call(&call);
     assert!(
         ours.contains(&format!("\"{}\"", totp.generate(BENCH_TIME))),
         "{ours}"
@@ -26,7 +44,7 @@ fn native(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("native");
     group.bench_function("get_totp_code (lookup, base32, HMAC, JSON)", |b| {
-        b.iter(|| black_box(native_call()))
+        b.iter(|| black_box(native_call(&call)))
     });
     group.bench_function("otp::totp (HMAC only)", |b| {
         let params = get_totp_code::otp::TotpParams::default();
@@ -91,20 +109,4 @@ fn main() {
     component_calls(&mut criterion);
     loading(&mut criterion);
     criterion.final_summary();
-
-    // The ratios the README reports, measured now, with pyotp through the
-    // conformance venv when `cargo test` has made it, else python3.
-    let venv = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../target/tmp/conformance-venv/bin/python"
-    );
-    let python = if std::path::Path::new(venv).exists() {
-        venv
-    } else {
-        "python3"
-    };
-    match bench::run(20_000, python) {
-        Ok(report) => println!("\n{}", report.table()),
-        Err(error) => println!("\nratio report failed: {error}"),
-    }
 }

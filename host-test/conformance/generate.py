@@ -2,7 +2,9 @@
 Rust, Python and Node hosts all run.
 
 Every expected `totp_code` is computed here by pyotp and cross-checked with
-oathtool (see oracles.py), never by this project's code. The output is
+oathtool (see oracles.py), never by this project's code; the RFC 6238 cases
+also check the oracles against the published table
+(`rfc6238_appendix_b.json`). The output is
 deterministic (no wall clock; fixed keys and a seeded PRNG), so CI re-runs
 this script and fails when the committed file differs:
 
@@ -12,9 +14,10 @@ this script and fails when the committed file differs:
 Case format (hosts compare generically, so new fields need no host change):
 
 - `name`: unique; `covers`: the README behaviour or secret shape.
-- `store`: `users` [{username, is_agent, totp_secret}], `workflows`
-  [{id, slug}], `edges` [{workflow_id, source, target, label}], the README's
-  SQLite tables (the Node host keeps them in a JSON file of this shape).
+- `store`: the tables of `host-test/schema.sql` with its column names:
+  `users` [{username, is_agent, totp_secret}], `workflows` [{id, slug}],
+  `workflow_edges` [{workflow_id, source_node_id, target_node_id,
+  edge_label}] (the Node host's JSON store has this shape too).
 - `node`: the calling tool node {workflow_id, node_id}, or null.
 - `time`: the Unix seconds the wall-clock import returns.
 - `call`: "get-totp-code" with `username`, or "invoke" with `arguments`
@@ -25,6 +28,8 @@ Case format (hosts compare generically, so new fields need no host change):
   or {"import": "find-user", "kind": "other-user", "username": NAME} (the host
   answers with the stored row of the requested user, renamed NAME).
 - `expected`: every key given must be in the result with this value.
+- `present`: keys that must be in the result, whatever their value (the
+  short-secret `warning`, whose text is the guest's).
 - `absent`: keys that must not be in the result.
 - `error_contains`: substrings of the result's `error`.
 - `error_excludes`: substrings that must appear nowhere in the result text
@@ -44,13 +49,15 @@ from urllib.parse import quote
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from oracles import base32, both  # noqa: E402
 
-OUT = Path(__file__).resolve().parent / "cases.json"
+HERE = Path(__file__).resolve().parent
+OUT = HERE / "cases.json"
+RFC6238 = json.loads((HERE / "rfc6238_appendix_b.json").read_text())
 
-RFC_KEY_20 = b"12345678901234567890"
-RFC_KEY_32 = b"12345678901234567890123456789012"
-RFC_KEY_64 = RFC_KEY_20 * 3 + b"1234"
+RFC_KEY_20, RFC_KEY_32, RFC_KEY_64 = (
+    RFC6238["keys"][algorithm].encode() for algorithm in ("SHA1", "SHA256", "SHA512")
+)
+RFC_TIMES = [vector["time"] for vector in RFC6238["vectors"]]
 PARAM_KEYS = ("digits", "period", "algorithm")
-WARNING = "secret shorter than 128 bits (RFC 4226 section 4)"
 AGENT = "agent_wf_n1"
 
 rng = random.Random(0x70_7470)  # seeded: the file must be reproducible
@@ -67,8 +74,8 @@ def store(users=(), workflows=(), edges=()):
             for (u, agent, secret) in users
         ],
         "workflows": [{"id": w, "slug": slug} for (w, slug) in workflows],
-        "edges": [
-            {"workflow_id": w, "source": s, "target": t, "label": label}
+        "workflow_edges": [
+            {"workflow_id": w, "source_node_id": s, "target_node_id": t, "edge_label": label}
             for (w, s, t, label) in edges
         ],
     }
@@ -78,7 +85,7 @@ cases: list[dict] = []
 
 
 def add(name, covers, *, store, expected, time=59, node=None, username=None,
-        arguments=None, host_failure=None, absent=None, error_contains=None,
+        arguments=None, host_failure=None, present=None, absent=None, error_contains=None,
         error_excludes=None):
     case = {"name": name, "covers": covers, "store": store,
             "node": None if node is None else {"workflow_id": node[0], "node_id": node[1]},
@@ -92,8 +99,8 @@ def add(name, covers, *, store, expected, time=59, node=None, username=None,
     if host_failure is not None:
         case["host_failure"] = host_failure
     case["expected"] = expected
-    for key, value in (("absent", absent), ("error_contains", error_contains),
-                       ("error_excludes", error_excludes)):
+    for key, value in (("present", present), ("absent", absent),
+                       ("error_contains", error_contains), ("error_excludes", error_excludes)):
         if value:
             case[key] = value
     assert all(c["name"] != name for c in cases), name
@@ -114,9 +121,8 @@ def success(username, key, time, algorithm="SHA1", digits=6, period=30):
         expected.update(digits=digits, period=period, algorithm=algorithm)
     else:
         absent += list(PARAM_KEYS)
-    if len(key) < 16:
-        expected["warning"] = WARNING
-    else:
+    # RFC 4226 section 4's minimum: shorter keys carry the guest's warning.
+    if len(key) >= 16:
         absent.append("warning")
     return expected, absent
 
@@ -124,8 +130,9 @@ def success(username, key, time, algorithm="SHA1", digits=6, period=30):
 def code_case(name, covers, stored, key, time=59, algorithm="SHA1", digits=6, period=30,
               username=AGENT):
     expected, absent = success(username, key, time, algorithm, digits, period)
+    present = ["warning"] if len(key) < 16 else None
     add(name, covers, store=store(users=[(username, True, stored)]), time=time,
-        username=username, expected=expected, absent=absent)
+        username=username, expected=expected, present=present, absent=absent)
 
 
 def failure(code, error=None):
@@ -152,9 +159,12 @@ def generate() -> dict:
     rfc = base32(RFC_KEY_20)
 
     # --- code issued: RFC 6238 Appendix B times, and expires_in ------------
-    for t in (59, 1111111109, 1111111111, 1234567890, 2000000000, 20000000000):
+    for vector in RFC6238["vectors"]:
+        t = vector["time"]
         code_case(f"rfc6238_sha1_t{t}", "code issued (RFC 6238 Appendix B key, base32)",
                   rfc, RFC_KEY_20, time=t)
+        # The oracles agree with the published table, at 6 and 8 digits.
+        assert cases[-1]["expected"]["totp_code"] == vector["SHA1"][2:], t
     for t in (0, 1, 29, 30, 60, 2**31 - 1, 2**32, 2**35 - 1, 2**35):
         code_case(f"expires_in_t{t}", "code issued: expires_in counts down to the boundary",
                   rfc, RFC_KEY_20, time=t)
@@ -189,15 +199,15 @@ def generate() -> dict:
     code_case("otpauth_explicit_defaults", "secret shape: otpauth URI, SHA1/6/30 spelled out",
               uri(key20, issuer="ACME", algorithm="SHA1", digits=6, period=30), key20,
               time=1_700_000_000)
-    for t in (59, 1111111109, 1234567890, 20000000000):
-        code_case(f"otpauth_rfc6238_sha1_8_digits_t{t}", "otpauth: RFC 6238 SHA-1 vector",
-                  uri(RFC_KEY_20, digits=8), RFC_KEY_20, time=t, digits=8)
-        code_case(f"otpauth_rfc6238_sha256_t{t}", "otpauth: RFC 6238 SHA-256 vector",
-                  uri(RFC_KEY_32, algorithm="SHA256", digits=8), RFC_KEY_32, time=t,
-                  algorithm="SHA256", digits=8)
-        code_case(f"otpauth_rfc6238_sha512_t{t}", "otpauth: RFC 6238 SHA-512 vector",
-                  uri(RFC_KEY_64, algorithm="SHA512", digits=8), RFC_KEY_64, time=t,
-                  algorithm="SHA512", digits=8)
+    for vector in RFC6238["vectors"]:
+        t = vector["time"]
+        for algorithm, key in (("SHA1", RFC_KEY_20), ("SHA256", RFC_KEY_32),
+                               ("SHA512", RFC_KEY_64)):
+            params = {"algorithm": algorithm} if algorithm != "SHA1" else {}
+            name = "sha1_8_digits" if algorithm == "SHA1" else algorithm.lower()
+            code_case(f"otpauth_rfc6238_{name}_t{t}", f"otpauth: RFC 6238 {algorithm} vector",
+                      uri(key, digits=8, **params), key, time=t, algorithm=algorithm, digits=8)
+            assert cases[-1]["expected"]["totp_code"] == vector[algorithm], (algorithm, t)
     for algorithm in ("SHA1", "SHA256", "SHA512"):
         for digits in (6, 7, 8):
             for period in (15, 30, 60):
@@ -327,6 +337,17 @@ def generate() -> dict:
         error_case(f"no_totp_secret_{name}", "no secret stored", "no_totp_secret",
                    error="No TOTP secret configured for this user",
                    store=store(users=[(AGENT, True, secret)]), username=AGENT)
+    # What a bad Key URI's message names (the part that is wrong).
+    URI_ERROR_PARTS = {
+        "uri_bad_base32": "base32", "uri_missing_secret": "secret", "uri_empty_secret": "empty",
+        "uri_digits_5": "digits", "uri_digits_9": "digits", "uri_digits_empty": "digits",
+        "uri_digits_word": "digits", "uri_period_0": "period", "uri_period_negative": "period",
+        "uri_period_fraction": "period", "uri_algorithm_md5": "algorithm",
+        "uri_algorithm_sha224": "algorithm", "uri_duplicate_secret": "more than one 'secret'",
+        "uri_duplicate_digits": "more than one 'digits'", "uri_issuer_mismatch": "issuer",
+        "uri_bad_percent_encoding": "percent-encoding", "uri_bad_label_encoding": "label",
+        "uri_unknown_type": "type",
+    }
     for name, secret in [
         ("bad_character", "MFRGGZDFMZTWQ2LK!"),
         ("digit_one", "SECRETSECRET1SECRET"),
@@ -360,9 +381,10 @@ def generate() -> dict:
         else:
             body = secret
         excludes = [body[i:i + 8] for i in range(0, max(len(body) - 7, 1), 4) if len(body) >= 8]
+        part = URI_ERROR_PARTS.get(name)
         error_case(f"invalid_secret_{name}", "secret not decodable", "invalid_secret",
                    store=store(users=[(AGENT, True, secret)]), username=AGENT,
-                   error_excludes=excludes)
+                   error_contains=[part] if part else None, error_excludes=excludes)
     for name, secret in [
         ("hotp", "otpauth://hotp/ACME:agent?secret=JBSWY3DPEHPK3PXP&counter=1&issuer=ACME"),
         ("hotp_uppercase", "OTPAUTH://HOTP/a?secret=JBSWY3DPEHPK3PXP"),
@@ -391,7 +413,7 @@ def generate() -> dict:
     ]:
         message = f"{imp} store offline: database is locked"
         error_case(f"host_failure_{name}", f"host failure in {imp}", "host_error",
-                   error=f"Host error: {message}", error_contains=[message],
+                   error_contains=[message],
                    store=store(users=[(AGENT, True, rfc), (linked, True, rfc)],
                                workflows=[("wf-1", "my-workflow")],
                                edges=[("wf-1", "tool_totp", "agent_abc123", "tool")]),

@@ -1,5 +1,5 @@
 //! The README's *Embedding from Rust* example; `cargo test` builds it, so
-//! the README cannot drift from the API. Run: `cargo run -p host-test --example embed`.
+//! the README cannot drift from the API. Run: `cargo run -p totp-host --example embed`.
 
 use std::sync::Arc;
 use totp_host::{Call, NodeRef, SqliteDirectory, TotpTool};

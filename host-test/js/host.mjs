@@ -3,10 +3,11 @@
 // are implemented here in JavaScript; every call gets a fresh instance.
 //
 // Node 20 has no built-in SQLite, so this host's store is a JSON file with
-// the README's three tables as arrays:
+// the tables of host-test/schema.sql as arrays, under the schema's own table
+// and column names:
 //   {"users": [{"username", "is_agent", "totp_secret"}],
 //    "workflows": [{"id", "slug"}],
-//    "edges": [{"workflow_id", "source", "target", "label"}]}
+//    "workflow_edges": [{"workflow_id", "source_node_id", "target_node_id", "edge_label"}]}
 
 import { readFileSync, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -15,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 export const REPO_ROOT = resolve(here, '..', '..');
 /**
- * Where `cargo build -p host-test` writes the component; the environment
+ * Where `cargo build -p totp-host` writes the component; the environment
  * variable GET_TOTP_CODE_COMPONENT overrides it (another CARGO_TARGET_DIR).
  */
 export const DEFAULT_COMPONENT = process.env.GET_TOTP_CODE_COMPONENT
@@ -46,7 +47,7 @@ export class JsonDirectory {
   constructor(store = {}) {
     this.users = store.users ?? [];
     this.workflows = store.workflows ?? [];
-    this.edges = store.edges ?? [];
+    this.edges = store.workflow_edges ?? [];
   }
 
   /** Reads a JSON store file; a missing file is an empty store. */
@@ -68,8 +69,8 @@ export class JsonDirectory {
 
   edgeTargets(workflowId, source, label) {
     return this.edges
-      .filter((e) => e.workflow_id === workflowId && e.source === source && e.label === label)
-      .map((e) => e.target);
+      .filter((e) => e.workflow_id === workflowId && e.source_node_id === source && e.edge_label === label)
+      .map((e) => e.target_node_id);
   }
 }
 
@@ -139,8 +140,23 @@ function wallClockNanos() {
   return BigInt(Math.floor(millis * 1000)) * 1000n;
 }
 
-function hostError(message) {
-  return JSON.stringify({ success: false, error: `Host error: ${message}`, error_code: 'host_error' });
+/** A directory whose every lookup is unavailable with one message. */
+class FailingDirectory {
+  constructor(message) {
+    this.message = message;
+  }
+
+  findUser() {
+    throw new Unavailable(this.message);
+  }
+
+  workflowSlug() {
+    throw new Unavailable(this.message);
+  }
+
+  edgeTargets() {
+    throw new Unavailable(this.message);
+  }
 }
 
 /** The transpiled component; compile once, a fresh instance per call. */
@@ -171,8 +187,18 @@ export class TotpTool {
       return invoke(this.instantiate(this.getCoreModule, imports(context)));
     } catch (error) {
       // A trap or a failing import: still the JSON shape promised.
-      return hostError(error?.message ?? String(error));
+      return this.hostError(error?.message ?? String(error));
     }
+  }
+
+  /**
+   * The `host_error` result for a failure of the call itself, rendered by
+   * the guest (a lookup that fails with `message`), so that it reads exactly
+   * like every other host error.
+   */
+  hostError(message) {
+    const context = call(new FailingDirectory(message));
+    return this.instantiate(this.getCoreModule, imports(context)).getTotpCode('-');
   }
 
   getTotpCode(context, username = '') {

@@ -16,7 +16,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 
 export function transpile(component = DEFAULT_COMPONENT) {
   if (!existsSync(component)) {
-    throw new Error(`${component} is missing: run \`cargo build -p host-test\` first`);
+    throw new Error(`${component} is missing: run \`cargo build -p totp-host\` first`);
   }
   const digest = createHash('sha256').update(readFileSync(component)).digest('hex');
   const stamp = join(GENERATED, '.component-sha256');

@@ -1,7 +1,9 @@
-//! Host side of the WIT world: the component's imports served from a [`Call`].
+//! Host side of the WIT world: the component's imports, answered from the
+//! call's [`Call`] (its directory under its access policy, node and clock).
+
+use get_totp_code::platform::{Directory, HostError, Platform};
 
 use crate::call::Call;
-use crate::directory::DirectoryError;
 use crate::sandbox::CallLimiter;
 
 wasmtime::component::bindgen!({
@@ -9,7 +11,7 @@ wasmtime::component::bindgen!({
     world: "get-totp-code",
 });
 
-pub use agent_tools::totp::{secrets, workflow};
+use agent_tools::totp::{secrets, workflow};
 use wasi::clocks::wall_clock;
 
 /// The data of one call's store.
@@ -22,31 +24,25 @@ impl secrets::Host for CallState {
     fn find_user(
         &mut self,
         username: String,
-    ) -> Result<Option<secrets::AgentUser>, secrets::LookupError> {
-        let call = &self.call;
-        match call
-            .policy
-            .find_user(call.directory.as_ref(), call.node.as_ref(), &username)
-        {
-            Ok(user) => Ok(user.map(|user| secrets::AgentUser {
+    ) -> Result<Option<secrets::User>, secrets::LookupError> {
+        match self.call.find_user(&username) {
+            Ok(user) => Ok(user.map(|user| secrets::User {
                 username: user.username,
                 is_agent: user.is_agent,
                 // Crosses into guest memory here; the guest zeroizes its copy.
                 totp_secret: user.totp_secret.map(|secret| secret.as_str().to_owned()),
             })),
-            Err(DirectoryError::Denied) => Err(secrets::LookupError::Denied),
-            Err(DirectoryError::Unavailable(message)) => {
-                Err(secrets::LookupError::Unavailable(message))
-            }
+            Err(HostError::Denied) => Err(secrets::LookupError::Denied),
+            Err(HostError::Unavailable(message)) => Err(secrets::LookupError::Unavailable(message)),
         }
     }
 }
 
 impl workflow::Host for CallState {
     fn current_node(&mut self) -> Option<workflow::NodeRef> {
-        self.call.node.as_ref().map(|node| workflow::NodeRef {
-            workflow_id: node.workflow_id.clone(),
-            node_id: node.node_id.clone(),
+        self.call.current_node().map(|node| workflow::NodeRef {
+            workflow_id: node.workflow_id,
+            node_id: node.node_id,
         })
     }
 
@@ -54,10 +50,7 @@ impl workflow::Host for CallState {
         &mut self,
         workflow_id: String,
     ) -> Result<Option<String>, workflow::GraphError> {
-        self.call
-            .directory
-            .workflow_slug(&workflow_id)
-            .map_err(graph_error)
+        self.call.workflow_slug(&workflow_id).map_err(graph_error)
     }
 
     fn edge_targets(
@@ -67,13 +60,13 @@ impl workflow::Host for CallState {
         label: String,
     ) -> Result<Vec<String>, workflow::GraphError> {
         self.call
-            .directory
             .edge_targets(&workflow_id, &source_node_id, &label)
             .map_err(graph_error)
     }
 }
 
-fn graph_error(error: DirectoryError) -> workflow::GraphError {
+/// `graph-error` has no `denied` case: a refusal reads as unavailable.
+fn graph_error(error: HostError) -> workflow::GraphError {
     workflow::GraphError::Unavailable(error.to_string())
 }
 

@@ -1,9 +1,10 @@
-//! The context of one tool call, and the store state built from it.
+//! The context of one tool call: what the component's imports answer from.
 
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::directory::{Directory, NodeRef};
+use get_totp_code::platform::{Directory, HostError, NodeRef, Platform, User};
+
 use crate::policy::AccessPolicy;
 
 /// Where the component's `wall-clock` reads the time from.
@@ -30,10 +31,12 @@ impl Clock {
     }
 }
 
-/// Everything one tool call may see.
+/// Everything one tool call may see. It is also the guest's [`Platform`]:
+/// the component's imports are answered from it, and the guest's code
+/// compiled natively can run over it (benchmarks).
 #[derive(Clone)]
 pub struct Call {
-    pub directory: Arc<dyn Directory>,
+    pub directory: Arc<dyn Directory + Send + Sync>,
     /// The calling tool's node; `None` outside any workflow.
     pub node: Option<NodeRef>,
     pub clock: Clock,
@@ -42,7 +45,7 @@ pub struct Call {
 }
 
 impl Call {
-    pub fn new(directory: Arc<dyn Directory>) -> Self {
+    pub fn new(directory: Arc<dyn Directory + Send + Sync>) -> Self {
         Call {
             directory,
             node: None,
@@ -64,5 +67,37 @@ impl Call {
     pub fn with_policy(mut self, policy: AccessPolicy) -> Self {
         self.policy = policy;
         self
+    }
+}
+
+/// `find-user` goes through the access policy; the graph is read as is.
+impl Directory for Call {
+    fn find_user(&self, username: &str) -> Result<Option<User>, HostError> {
+        self.policy
+            .find_user(self.directory.as_ref(), self.node.as_ref(), username)
+    }
+
+    fn workflow_slug(&self, workflow_id: &str) -> Result<Option<String>, HostError> {
+        self.directory.workflow_slug(workflow_id)
+    }
+
+    fn edge_targets(
+        &self,
+        workflow_id: &str,
+        source_node_id: &str,
+        label: &str,
+    ) -> Result<Vec<String>, HostError> {
+        self.directory
+            .edge_targets(workflow_id, source_node_id, label)
+    }
+}
+
+impl Platform for Call {
+    fn current_node(&self) -> Option<NodeRef> {
+        self.node.clone()
+    }
+
+    fn now(&self) -> u64 {
+        self.clock.now().0
     }
 }

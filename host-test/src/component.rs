@@ -1,6 +1,9 @@
 //! Loading the component once and calling it in a fresh instance per call.
 
 use std::path::Path;
+use std::sync::Arc;
+
+use get_totp_code::host_error_json;
 
 use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::error::Context;
@@ -8,7 +11,8 @@ use wasmtime::{Engine, Result, Store};
 
 use crate::bindings::{CallState, GetTotpCode, GetTotpCodePre};
 use crate::call::Call;
-use crate::sandbox::{self, CallLimiter, SandboxConfig};
+use crate::memory::MemoryDirectory;
+use crate::sandbox::{self, CallError, CallLimiter, SandboxConfig};
 
 /// The compiled component, ready to instantiate. Share it across threads
 /// (`&TotpTool` is all a call needs): every call gets its own store and
@@ -84,18 +88,20 @@ impl TotpTool {
 
     /// `get-totp-code(username)` in a fresh instance. `Err` only when the
     /// call itself failed (trap, limit, deadline); its text is safe to show.
-    pub fn try_get_totp_code(&self, call: &Call, username: &str) -> Result<String, String> {
+    pub fn try_get_totp_code(&self, call: &Call, username: &str) -> Result<String, CallError> {
         self.with_instance(call, |tool, store| tool.call_get_totp_code(store, username))
     }
 
     /// `invoke(arguments)` in a fresh instance.
-    pub fn try_invoke(&self, call: &Call, arguments: &str) -> Result<String, String> {
+    pub fn try_invoke(&self, call: &Call, arguments: &str) -> Result<String, CallError> {
         self.with_instance(call, |tool, store| tool.call_invoke(store, arguments))
     }
 
-    /// `describe()`: the tool definition to register with an LLM.
-    pub fn describe(&self, call: &Call) -> Result<String, String> {
-        self.with_instance(call, |tool, store| tool.call_describe(store))
+    /// `describe()`: the tool definition to register with an LLM. It reads
+    /// nothing, so it runs against an empty directory.
+    pub fn describe(&self) -> Result<String, CallError> {
+        let call = Call::new(Arc::new(MemoryDirectory::default()));
+        self.with_instance(&call, |tool, store| tool.call_describe(store))
     }
 
     /// The tool's JSON result for `get-totp-code(username)`; a failure of
@@ -103,19 +109,19 @@ impl TotpTool {
     /// gets the shape it was promised.
     pub fn get_totp_code(&self, call: &Call, username: &str) -> String {
         self.try_get_totp_code(call, username)
-            .unwrap_or_else(|message| host_error_json(&message))
+            .unwrap_or_else(|error| host_error_json(&error.to_string()))
     }
 
     /// The tool's JSON result for `invoke(arguments)`.
     pub fn invoke(&self, call: &Call, arguments: &str) -> String {
         self.try_invoke(call, arguments)
-            .unwrap_or_else(|message| host_error_json(&message))
+            .unwrap_or_else(|error| host_error_json(&error.to_string()))
     }
 
     /// One instance kept for several calls: cheaper per call than a fresh
     /// instance, but the calls share its memory, so use it only for calls
     /// of one trust domain (one agent's burst of actions, say).
-    pub fn warm_instance(&self, call: &Call) -> Result<WarmInstance, String> {
+    pub fn warm_instance(&self, call: &Call) -> Result<WarmInstance, CallError> {
         let mut store = self.new_store(call);
         match self.pre.instantiate(&mut store) {
             Ok(bindings) => Ok(WarmInstance {
@@ -124,7 +130,7 @@ impl TotpTool {
                 deadline_ticks: self.config.deadline_ticks(),
                 config: self.config.clone(),
             }),
-            Err(error) => Err(sandbox::describe_failure(
+            Err(error) => Err(CallError::from_wasmtime(
                 &error,
                 &store.data().limiter,
                 &self.config,
@@ -147,14 +153,14 @@ impl TotpTool {
         &self,
         call: &Call,
         run: impl FnOnce(&GetTotpCode, &mut Store<CallState>) -> wasmtime::Result<R>,
-    ) -> Result<R, String> {
+    ) -> Result<R, CallError> {
         let mut store = self.new_store(call);
         let outcome = self
             .pre
             .instantiate(&mut store)
             .and_then(|tool| run(&tool, &mut store));
         outcome
-            .map_err(|error| sandbox::describe_failure(&error, &store.data().limiter, &self.config))
+            .map_err(|error| CallError::from_wasmtime(&error, &store.data().limiter, &self.config))
     }
 }
 
@@ -169,37 +175,27 @@ pub struct WarmInstance {
 impl WarmInstance {
     /// `get-totp-code(username)`; each call gets the full deadline. After a
     /// failure the instance is unusable and every later call fails too.
-    pub fn try_get_totp_code(&mut self, username: &str) -> Result<String, String> {
+    pub fn try_get_totp_code(&mut self, username: &str) -> Result<String, CallError> {
         self.run(|bindings, store| bindings.call_get_totp_code(store, username))
     }
 
     /// `invoke(arguments)`, like [`WarmInstance::try_get_totp_code`].
-    pub fn try_invoke(&mut self, arguments: &str) -> Result<String, String> {
+    pub fn try_invoke(&mut self, arguments: &str) -> Result<String, CallError> {
         self.run(|bindings, store| bindings.call_invoke(store, arguments))
     }
 
     /// `describe()`.
-    pub fn try_describe(&mut self) -> Result<String, String> {
+    pub fn try_describe(&mut self) -> Result<String, CallError> {
         self.run(|bindings, store| bindings.call_describe(store))
     }
 
     fn run(
         &mut self,
         call: impl FnOnce(&GetTotpCode, &mut Store<CallState>) -> wasmtime::Result<String>,
-    ) -> Result<String, String> {
+    ) -> Result<String, CallError> {
         self.store.set_epoch_deadline(self.deadline_ticks);
         call(&self.bindings, &mut self.store).map_err(|error| {
-            sandbox::describe_failure(&error, &self.store.data().limiter, &self.config)
+            CallError::from_wasmtime(&error, &self.store.data().limiter, &self.config)
         })
     }
-}
-
-/// The tool's failure JSON for a failure of the host or the sandbox.
-pub fn host_error_json(message: &str) -> String {
-    serde_json::json!({
-        "success": false,
-        "error": format!("Host error: {message}"),
-        "error_code": "host_error",
-    })
-    .to_string()
 }

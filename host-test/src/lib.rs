@@ -1,27 +1,30 @@
 //! Reference wasmtime host for the `get_totp_code` component.
 //!
 //! - [`TotpTool`]: compile the component once, then run every tool call in a
-//!   fresh, isolated store and instance.
-//! - [`Directory`]: what a platform plugs in (users, workflow graph);
-//!   [`SqliteDirectory`] is the reference implementation.
-//! - [`Call`]: the per-call context (directory, tool node, clock).
+//!   fresh, isolated store and instance ([`SandboxConfig`] sets its limits;
+//!   a failed call is a [`CallError`]).
+//! - [`Directory`]: what a platform plugs in (users, workflow graph), the
+//!   guest's own trait; [`SqliteDirectory`] is the reference store and
+//!   [`MemoryDirectory`] an in-memory one.
+//! - [`Call`]: the per-call context (directory, tool node, clock, and the
+//!   [`AccessPolicy`]).
 
-pub mod bench;
 mod bindings;
 pub mod cache;
-pub mod call;
-pub mod component;
-pub mod directory;
-pub mod policy;
-pub mod sandbox;
-pub mod sqlite;
+mod call;
+mod component;
+pub mod memory;
+mod policy;
+mod sandbox;
+mod sqlite;
 
 pub use call::{Call, Clock};
 pub use component::{TotpTool, WarmInstance};
-pub use directory::{AgentUser, Directory, DirectoryError, NodeRef};
+pub use get_totp_code::platform::{Directory, HostError, NodeRef, User};
+pub use memory::MemoryDirectory;
 pub use policy::AccessPolicy;
-pub use sandbox::SandboxConfig;
-pub use sqlite::SqliteDirectory;
+pub use sandbox::{CallError, SandboxConfig};
+pub use sqlite::{Provisioned, SqliteDirectory};
 
 /// The component, as built by `build.rs`.
 pub mod artifact {

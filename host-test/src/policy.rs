@@ -3,10 +3,8 @@
 //! Defence in depth: the guest already refuses people's accounts; the host
 //! makes sure a tool cannot even read another workflow's agent or a person.
 
-use get_totp_code::platform::{HostError, WorkflowGraph};
-use get_totp_code::tool::resolve_calling_agent;
-
-use crate::directory::{AgentUser, Directory, DirectoryError, NodeRef};
+use get_totp_code::platform::{Directory, HostError, NodeRef, User};
+use get_totp_code::tool::{agent_username_prefix, resolve_agent};
 
 /// Which users a call's `find-user` may return.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -25,81 +23,43 @@ pub enum AccessPolicy {
 }
 
 impl AccessPolicy {
-    /// `find-user` under this policy. Refusals are [`DirectoryError::Denied`]
+    /// `find-user` under this policy. Refusals are [`HostError::Denied`]
     /// whether or not the user exists, so they reveal nothing.
     pub fn find_user(
         self,
-        directory: &dyn Directory,
+        directory: &(dyn Directory + Send + Sync),
         node: Option<&NodeRef>,
         username: &str,
-    ) -> Result<Option<AgentUser>, DirectoryError> {
+    ) -> Result<Option<User>, HostError> {
         if self == AccessPolicy::Unrestricted {
             return directory.find_user(username);
         }
         if let (AccessPolicy::OwnWorkflow, Some(node)) = (self, node)
             && !in_workflow_of(directory, node, username)?
         {
-            return Err(DirectoryError::Denied);
+            return Err(HostError::Denied);
         }
         match directory.find_user(username)? {
-            Some(user) if !user.is_agent => Err(DirectoryError::Denied),
+            Some(user) if !user.is_agent => Err(HostError::Denied),
             found => Ok(found),
         }
     }
 }
 
-/// Whether `username` names an agent of the workflow `node` belongs to.
+/// Whether `username` names an agent of the workflow `node` belongs to:
+/// the guest's own naming rule and resolution, so the two cannot disagree.
 fn in_workflow_of(
-    directory: &dyn Directory,
+    directory: &(dyn Directory + Send + Sync),
     node: &NodeRef,
     username: &str,
-) -> Result<bool, DirectoryError> {
+) -> Result<bool, HostError> {
     let slug = directory
         .workflow_slug(&node.workflow_id)?
         .filter(|slug| !slug.is_empty())
         .unwrap_or_else(|| node.workflow_id.clone());
-    if username
-        .strip_prefix("agent_")
-        .and_then(|rest| rest.strip_prefix(slug.as_str()))
-        .is_some_and(|rest| rest.starts_with('_'))
-    {
+    if username.starts_with(&agent_username_prefix(&slug)) {
         return Ok(true);
     }
     // The tool's own agent, also under the no-edge fallback name.
-    let view = GraphView { directory, node };
-    Ok(resolve_calling_agent(&view).is_ok_and(|own| own == username))
-}
-
-/// A directory's graph seen from one tool node, for name resolution with
-/// the guest's own code.
-pub struct GraphView<'a> {
-    pub directory: &'a dyn Directory,
-    pub node: &'a NodeRef,
-}
-
-fn unavailable(error: DirectoryError) -> HostError {
-    HostError::Unavailable(error.to_string())
-}
-
-impl WorkflowGraph for GraphView<'_> {
-    fn current_node(&self) -> Option<NodeRef> {
-        Some(self.node.clone())
-    }
-
-    fn workflow_slug(&self, workflow_id: &str) -> Result<Option<String>, HostError> {
-        self.directory
-            .workflow_slug(workflow_id)
-            .map_err(unavailable)
-    }
-
-    fn edge_targets(
-        &self,
-        workflow_id: &str,
-        source: &str,
-        label: &str,
-    ) -> Result<Vec<String>, HostError> {
-        self.directory
-            .edge_targets(workflow_id, source, label)
-            .map_err(unavailable)
-    }
+    Ok(resolve_agent(directory, node).is_ok_and(|own| own == username))
 }

@@ -134,24 +134,35 @@ impl ResourceLimiter for CallLimiter {
     }
 }
 
-/// Why a call produced no result, in words for the agent and operator.
-pub fn describe_failure(
-    error: &wasmtime::Error,
-    limiter: &CallLimiter,
-    config: &SandboxConfig,
-) -> String {
-    if limiter.exceeded() {
-        return format!(
-            "the tool exceeded its memory limit of {} KiB",
-            config.memory_limit >> 10
-        );
-    }
-    match error.downcast_ref::<Trap>() {
-        Some(Trap::Interrupt) => format!(
-            "the tool exceeded its deadline of {} ms",
-            config.deadline.as_millis()
-        ),
-        Some(trap) => format!("the tool trapped: {trap}"),
-        None => format!("the tool failed: {error:#}"),
+/// Why a call produced no result. `Display` is the text the agent gets in
+/// the `host_error` result.
+#[derive(Debug, thiserror::Error)]
+pub enum CallError {
+    #[error("the tool exceeded its deadline of {} ms", .0.as_millis())]
+    Deadline(Duration),
+    #[error("the tool exceeded its memory limit of {} KiB", .0 >> 10)]
+    MemoryLimit(usize),
+    #[error("the tool trapped: {0}")]
+    Trap(Trap),
+    /// Anything else wasmtime reported (a malformed result, a link error).
+    #[error("the tool failed: {0}")]
+    Other(String),
+}
+
+impl CallError {
+    /// Classifies a failed call; `limiter` tells a memory-cap trap apart.
+    pub fn from_wasmtime(
+        error: &wasmtime::Error,
+        limiter: &CallLimiter,
+        config: &SandboxConfig,
+    ) -> Self {
+        if limiter.exceeded() {
+            return CallError::MemoryLimit(config.memory_limit);
+        }
+        match error.downcast_ref::<Trap>() {
+            Some(Trap::Interrupt) => CallError::Deadline(config.deadline),
+            Some(trap) => CallError::Trap(*trap),
+            None => CallError::Other(format!("{error:#}")),
+        }
     }
 }

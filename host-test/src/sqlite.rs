@@ -1,37 +1,20 @@
-//! The reference store: SQLite with the schema documented in the README.
+//! The reference store: SQLite with the schema of `host-test/schema.sql`.
 
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
+use get_totp_code::platform::{Directory, HostError, NodeRef, User};
 use get_totp_code::secret::TotpKey;
-use get_totp_code::tool::resolve_calling_agent;
+use get_totp_code::tool::{TOOL_EDGE_LABEL, resolve_agent};
 use rusqlite::{Connection, OptionalExtension, params};
 use wasmtime::error::Context;
 use wasmtime::{Result, bail, format_err};
 use zeroize::Zeroizing;
 
-use crate::directory::{AgentUser, Directory, DirectoryError, NodeRef};
-use crate::policy::GraphView;
+use crate::memory::Tables;
 
-/// The schema operators' scripts write to; `CREATE ... IF NOT EXISTS` so that
-/// opening an existing store changes nothing.
-pub const SCHEMA: &str = "\
-CREATE TABLE IF NOT EXISTS users (
-    username    TEXT PRIMARY KEY,
-    is_agent    INTEGER NOT NULL DEFAULT 0,
-    totp_secret TEXT
-);
-CREATE TABLE IF NOT EXISTS workflows (
-    id   TEXT PRIMARY KEY,
-    slug TEXT
-);
-CREATE TABLE IF NOT EXISTS workflow_edges (
-    workflow_id    TEXT NOT NULL,
-    source_node_id TEXT NOT NULL,
-    target_node_id TEXT NOT NULL,
-    edge_label     TEXT NOT NULL
-);
-";
+/// The schema operators' scripts write to (`host-test/schema.sql`).
+pub const SCHEMA: &str = include_str!("../schema.sql");
 
 /// A [`Directory`] over one SQLite database.
 pub struct SqliteDirectory {
@@ -129,12 +112,31 @@ impl SqliteDirectory {
         self.put_workflow(workflow_id, Some(slug))?;
         let exists: bool = self.connection().query_row(
             "SELECT EXISTS (SELECT 1 FROM workflow_edges WHERE workflow_id = ?1 \
-             AND source_node_id = ?2 AND target_node_id = ?3 AND edge_label = 'tool')",
-            params![workflow_id, tool_node, agent_node],
+             AND source_node_id = ?2 AND target_node_id = ?3 AND edge_label = ?4)",
+            params![workflow_id, tool_node, agent_node, TOOL_EDGE_LABEL],
             |row| row.get(0),
         )?;
         if !exists {
-            self.put_edge(workflow_id, tool_node, agent_node, "tool")?;
+            self.put_edge(workflow_id, tool_node, agent_node, TOOL_EDGE_LABEL)?;
+        }
+        Ok(())
+    }
+
+    /// Writes every row of `tables` (tests, fixtures).
+    pub fn import(&self, tables: &Tables) -> Result<()> {
+        for user in &tables.users {
+            self.put_user(&user.username, user.is_agent, user.totp_secret.as_deref())?;
+        }
+        for workflow in &tables.workflows {
+            self.put_workflow(&workflow.id, workflow.slug.as_deref())?;
+        }
+        for edge in &tables.workflow_edges {
+            self.put_edge(
+                &edge.workflow_id,
+                &edge.source_node_id,
+                &edge.target_node_id,
+                &edge.edge_label,
+            )?;
         }
         Ok(())
     }
@@ -148,11 +150,7 @@ impl SqliteDirectory {
         tool_node: &NodeRef,
         secret: Option<&str>,
     ) -> Result<Provisioned> {
-        let username = resolve_calling_agent(&GraphView {
-            directory: self,
-            node: tool_node,
-        })
-        .map_err(|e| format_err!("{e}"))?;
+        let username = resolve_agent(self, tool_node).map_err(|e| format_err!("{e}"))?;
         if let Some(existing) = self.find_user(&username)? {
             if !existing.is_agent {
                 bail!("user {username} exists and is not an agent user; refusing to change it");
@@ -189,18 +187,18 @@ pub fn fresh_secret() -> Result<Zeroizing<String>> {
     )))
 }
 
-fn unavailable(error: rusqlite::Error) -> DirectoryError {
-    DirectoryError::Unavailable(format!("store query failed: {error}"))
+fn unavailable(error: rusqlite::Error) -> HostError {
+    HostError::Unavailable(format!("store query failed: {error}"))
 }
 
 impl Directory for SqliteDirectory {
-    fn find_user(&self, username: &str) -> Result<Option<AgentUser>, DirectoryError> {
+    fn find_user(&self, username: &str) -> Result<Option<User>, HostError> {
         self.connection()
             .query_row(
                 "SELECT username, is_agent, totp_secret FROM users WHERE username = ?1",
                 [username],
                 |row| {
-                    Ok(AgentUser {
+                    Ok(User {
                         username: row.get(0)?,
                         is_agent: row.get::<_, Option<i64>>(1)?.unwrap_or(0) != 0,
                         totp_secret: row.get::<_, Option<String>>(2)?.map(Zeroizing::new),
@@ -211,7 +209,7 @@ impl Directory for SqliteDirectory {
             .map_err(unavailable)
     }
 
-    fn workflow_slug(&self, workflow_id: &str) -> Result<Option<String>, DirectoryError> {
+    fn workflow_slug(&self, workflow_id: &str) -> Result<Option<String>, HostError> {
         self.connection()
             .query_row(
                 "SELECT slug FROM workflows WHERE id = ?1",
@@ -228,7 +226,7 @@ impl Directory for SqliteDirectory {
         workflow_id: &str,
         source_node_id: &str,
         label: &str,
-    ) -> Result<Vec<String>, DirectoryError> {
+    ) -> Result<Vec<String>, HostError> {
         let connection = self.connection();
         let mut statement = connection
             .prepare_cached(

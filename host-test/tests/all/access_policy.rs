@@ -13,19 +13,16 @@ fn two_workflows() -> SqliteDirectory {
     directory
         .link_tool("wf-2", "beta", "tool_2", "agent_b")
         .unwrap();
+    let secret = RFC6238.sha1_secret();
     for name in [
         "agent_alpha_agent_a",
         "agent_alpha_other",
         "agent_beta_agent_b",
         "agent_wf-3_tool_3",
     ] {
-        directory
-            .put_user(name, true, Some(RFC_SECRET_B32))
-            .unwrap();
+        directory.put_user(name, true, Some(&secret)).unwrap();
     }
-    directory
-        .put_user("alice", false, Some(RFC_SECRET_B32))
-        .unwrap();
+    directory.put_user("alice", false, Some(&secret)).unwrap();
     directory
 }
 

@@ -4,7 +4,7 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
-use crate::util::RFC_SECRET_B32;
+use crate::util::RFC6238;
 
 fn totp_host(db: &std::path::Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_totp-host"))
@@ -54,7 +54,7 @@ fn provisioning_then_code_through_the_tool_node() {
             "--tool-node",
             "tool_totp",
             "--secret",
-            RFC_SECRET_B32,
+            &RFC6238.sha1_secret(),
         ],
     );
     assert!(created.status.success(), "{created:?}");
@@ -93,7 +93,7 @@ fn provisioning_then_code_through_the_tool_node() {
     assert_eq!(output.status.code(), Some(0));
     let result = json(&output);
     assert_eq!(result["username"], "agent_my-workflow_agent_abc123");
-    assert_eq!(result["totp_code"], "287082"); // RFC 6238 Appendix B, T = 59
+    assert_eq!(result["totp_code"], RFC6238.sha1_code(59));
 }
 
 #[test]
@@ -171,7 +171,8 @@ fn describe_prints_the_tool_definition() {
 fn create_agent_user_accepts_and_validates_key_uris() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("store.sqlite3");
-    let uri = format!("otpauth://totp/ACME:agent?secret={RFC_SECRET_B32}&digits=8&issuer=ACME");
+    let secret = RFC6238.sha1_secret();
+    let uri = format!("otpauth://totp/ACME:agent?secret={secret}&digits=8&issuer=ACME");
     let created = totp_host(
         &db,
         &[
@@ -189,10 +190,10 @@ fn create_agent_user_accepts_and_validates_key_uris() {
         &db,
         &["get-totp-code", "--username", "agent_wf-1_t1", "--at", "59"],
     ));
-    assert_eq!(result["totp_code"], "94287082"); // RFC 6238 Appendix B, SHA-1, T = 59
+    assert_eq!(result["totp_code"], RFC6238.sha1_code_8_digits(59));
     assert_eq!(result["digits"], 8);
 
-    let bad = format!("otpauth://totp/a?secret={RFC_SECRET_B32}&period=0");
+    let bad = format!("otpauth://totp/a?secret={secret}&period=0");
     let refused = totp_host(
         &db,
         &[
@@ -208,7 +209,7 @@ fn create_agent_user_accepts_and_validates_key_uris() {
     assert_eq!(refused.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert!(
-        stderr.contains("period") && !stderr.contains(RFC_SECRET_B32),
+        stderr.contains("period") && !stderr.contains(&secret),
         "{stderr}"
     );
     let result = json(&totp_host(

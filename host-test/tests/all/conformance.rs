@@ -1,18 +1,23 @@
 //! The shared conformance suite (`host-test/conformance/cases.json`, codes
-//! from pyotp and oathtool) through the Rust wasmtime host. The Python and
-//! Node hosts run the same file (see `other_hosts`).
+//! from pyotp and oathtool): run here through the Rust host over the
+//! in-memory stub and over the SQLite store, and the one checker that
+//! judges every host's results (`other_hosts` feeds it the Python and Node
+//! hosts' output).
 //!
 //! A case's store is what `find-user` answers: the call runs under
 //! `AccessPolicy::Unrestricted`, as the Python and Node hosts have no access
 //! policy of their own; a host's refusal is a case's `host_failure`.
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
-use serde_json::Value;
-use totp_host::{
-    AccessPolicy, AgentUser, Call, Clock, Directory, DirectoryError, NodeRef, SqliteDirectory,
-};
+use get_totp_code::response::SHORT_SECRET_WARNING;
+use get_totp_code::tool::ErrorCode;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use totp_host::memory::{Failure, Tables};
+use totp_host::{AccessPolicy, Call, Clock, Directory, MemoryDirectory, NodeRef, SqliteDirectory};
 
 use crate::util::tool;
 
@@ -20,223 +25,223 @@ pub fn cases_path() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("conformance/cases.json")
 }
 
-pub fn load_cases() -> Vec<Value> {
+/// One case of the file; see `generate.py` for the format.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Case {
+    pub name: String,
+    pub covers: String,
+    pub store: Tables,
+    pub node: Option<CaseNode>,
+    pub time: u64,
+    pub call: String,
+    #[serde(default)]
+    pub username: String,
+    pub arguments: Option<String>,
+    pub host_failure: Option<Failure>,
+    pub expected: Map<String, Value>,
+    #[serde(default)]
+    pub present: Vec<String>,
+    #[serde(default)]
+    pub absent: Vec<String>,
+    #[serde(default)]
+    pub error_contains: Vec<String>,
+    #[serde(default)]
+    pub error_excludes: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaseNode {
+    pub workflow_id: String,
+    pub node_id: String,
+}
+
+pub static CASES: LazyLock<Vec<Case>> = LazyLock::new(|| {
+    #[derive(Deserialize)]
+    struct File {
+        cases: Vec<Case>,
+    }
     let path = cases_path();
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
-    let file: Value = serde_json::from_str(&text).expect("cases.json is JSON");
-    file["cases"].as_array().expect("a `cases` array").clone()
+    let file: File = serde_json::from_str(&text).expect("cases.json matches the case format");
+    file.cases
+});
+
+pub fn case(name: &str) -> &'static Case {
+    CASES
+        .iter()
+        .find(|case| case.name == name)
+        .unwrap_or_else(|| panic!("no case {name}"))
 }
 
-fn text<'a>(value: &'a Value, key: &str) -> &'a str {
-    value[key]
-        .as_str()
-        .unwrap_or_else(|| panic!("`{key}` is not text in {value}"))
+/// Runs one case through the component over `directory`.
+fn run_case(case: &Case, directory: Arc<dyn Directory + Send + Sync>) -> String {
+    let mut call = Call::new(directory)
+        .with_policy(AccessPolicy::Unrestricted)
+        .with_clock(Clock::Fixed(case.time));
+    if let Some(node) = &case.node {
+        call = call.at_node(NodeRef::new(&node.workflow_id, &node.node_id));
+    }
+    match case.call.as_str() {
+        "invoke" => tool().invoke(&call, case.arguments.as_deref().unwrap_or_default()),
+        _ => tool().get_totp_code(&call, &case.username),
+    }
 }
 
-/// The case's store in an in-memory SQLite store with the README's schema.
-fn sqlite_store(store: &Value) -> SqliteDirectory {
-    let directory = SqliteDirectory::in_memory().expect("in-memory store");
-    for user in store["users"].as_array().unwrap() {
-        directory
-            .put_user(
-                text(user, "username"),
-                user["is_agent"].as_bool().unwrap(),
-                user["totp_secret"].as_str(),
-            )
-            .unwrap();
-    }
-    for workflow in store["workflows"].as_array().unwrap() {
-        directory
-            .put_workflow(text(workflow, "id"), workflow["slug"].as_str())
-            .unwrap();
-    }
-    for edge in store["edges"].as_array().unwrap() {
-        directory
-            .put_edge(
-                text(edge, "workflow_id"),
-                text(edge, "source"),
-                text(edge, "target"),
-                text(edge, "label"),
-            )
-            .unwrap();
-    }
+/// The case's store as the stub directory, with its failure.
+fn memory_directory(case: &Case) -> MemoryDirectory {
+    let mut directory = MemoryDirectory::new(case.store.clone());
+    directory.failures.extend(case.host_failure.clone());
     directory
 }
 
-/// Serves the store, except for the import the case's `host_failure` names.
-struct Failing {
-    inner: SqliteDirectory,
-    import: String,
-    kind: String,
-    message: String,
-    username: String,
-}
-
-impl Failing {
-    fn fail(&self, import: &str) -> Result<(), DirectoryError> {
-        if self.import != import {
-            return Ok(());
-        }
-        match self.kind.as_str() {
-            "denied" => Err(DirectoryError::Denied),
-            "unavailable" => Err(DirectoryError::Unavailable(self.message.clone())),
-            _ => Ok(()),
-        }
-    }
-}
-
-impl Directory for Failing {
-    fn find_user(&self, username: &str) -> Result<Option<AgentUser>, DirectoryError> {
-        self.fail("find-user")?;
-        let user = self.inner.find_user(username)?;
-        if self.import == "find-user" && self.kind == "other-user" {
-            return Ok(user.map(|user| AgentUser {
-                username: self.username.clone(),
-                ..user
-            }));
-        }
-        Ok(user)
-    }
-
-    fn workflow_slug(&self, workflow_id: &str) -> Result<Option<String>, DirectoryError> {
-        self.fail("workflow-slug")?;
-        self.inner.workflow_slug(workflow_id)
-    }
-
-    fn edge_targets(
-        &self,
-        workflow_id: &str,
-        source_node_id: &str,
-        label: &str,
-    ) -> Result<Vec<String>, DirectoryError> {
-        self.fail("edge-targets")?;
-        self.inner.edge_targets(workflow_id, source_node_id, label)
-    }
-}
-
-/// Runs one case through the component; returns the result text.
-pub fn run_case(case: &Value) -> String {
-    let store = sqlite_store(&case["store"]);
-    let directory: Arc<dyn Directory> = match case.get("host_failure") {
-        Some(failure) => Arc::new(Failing {
-            inner: store,
-            import: text(failure, "import").to_owned(),
-            kind: text(failure, "kind").to_owned(),
-            message: failure["message"].as_str().unwrap_or_default().to_owned(),
-            username: failure["username"].as_str().unwrap_or_default().to_owned(),
-        }),
-        None => Arc::new(store),
-    };
-    let mut call = Call::new(directory)
-        .with_policy(AccessPolicy::Unrestricted)
-        .with_clock(Clock::Fixed(case["time"].as_u64().unwrap()));
-    if let Some(node) = case["node"].as_object() {
-        call = call.at_node(NodeRef::new(
-            node["workflow_id"].as_str().unwrap(),
-            node["node_id"].as_str().unwrap(),
-        ));
-    }
-    match text(case, "call") {
-        "invoke" => tool().invoke(&call, text(case, "arguments")),
-        _ => tool().get_totp_code(&call, text(case, "username")),
-    }
-}
-
-/// Every expected key (same JSON value and type), every absent key, and the
-/// error substrings of a case; the mismatches, empty when it conforms.
-pub fn check(case: &Value, result_text: &str) -> Vec<String> {
+/// Every expected key (same JSON value and type), every present and absent
+/// key, and the error's substrings; the mismatches, empty when the result
+/// conforms. The one judge of every host's results.
+pub fn check(case: &Case, result_text: &str) -> Vec<String> {
     let result: Value = match serde_json::from_str(result_text) {
         Ok(result) => result,
         Err(e) => return vec![format!("not JSON ({e}): {result_text}")],
     };
     let mut problems = Vec::new();
-    for (key, want) in case["expected"].as_object().unwrap() {
+    for (key, want) in &case.expected {
         match result.get(key) {
             None => problems.push(format!("{key}: missing, expected {want}")),
             Some(got) if got != want => problems.push(format!("{key}: got {got}, expected {want}")),
             Some(_) => {}
         }
     }
-    for key in case["absent"].as_array().into_iter().flatten() {
-        let key = key.as_str().unwrap();
+    for key in &case.present {
+        if result.get(key).is_none() {
+            problems.push(format!("{key}: missing"));
+        }
+    }
+    // The warning's text is the guest's; the case says only that it is due.
+    if let Some(warning) = result.get("warning")
+        && warning != SHORT_SECRET_WARNING
+    {
+        problems.push(format!("warning: {warning}"));
+    }
+    for key in &case.absent {
         if let Some(got) = result.get(key) {
             problems.push(format!("{key}: present ({got}), expected absent"));
         }
     }
     let error = result["error"].as_str().unwrap_or_default();
-    for piece in case["error_contains"].as_array().into_iter().flatten() {
-        let piece = piece.as_str().unwrap();
-        if !error.contains(piece) {
+    for piece in &case.error_contains {
+        if !error.contains(piece.as_str()) {
             problems.push(format!("error {error:?} does not contain {piece:?}"));
         }
     }
-    for piece in case["error_excludes"].as_array().into_iter().flatten() {
-        let piece = piece.as_str().unwrap();
-        if result_text.contains(piece) {
+    for piece in &case.error_excludes {
+        if result_text.contains(piece.as_str()) {
             problems.push(format!("result contains {piece:?}"));
         }
     }
     problems
 }
 
-#[test]
-fn every_case_passes_through_the_rust_host() {
-    let cases = load_cases();
-    assert!(cases.len() >= 100, "only {} cases", cases.len());
+/// Judges one host's results (case name to result text); panics with every
+/// mismatch.
+pub fn judge(host: &str, results: &Map<String, Value>) {
     let mut failures = Vec::new();
-    for case in &cases {
-        let result = run_case(case);
-        let problems = check(case, &result);
+    for case in CASES.iter() {
+        let Some(result) = results.get(&case.name).and_then(Value::as_str) else {
+            failures.push(format!("{}: no result", case.name));
+            continue;
+        };
+        let problems = check(case, result);
         if !problems.is_empty() {
             failures.push(format!(
-                "{}: {problems:?}\n    {result}",
-                text(case, "name")
+                "{} ({}): {problems:?}\n    {result}",
+                case.name, case.covers
             ));
         }
     }
     assert!(
         failures.is_empty(),
-        "{} of {} conformance cases failed:\n{}",
+        "{host}: {} of {} conformance cases failed:\n{}",
         failures.len(),
-        cases.len(),
+        CASES.len(),
         failures.join("\n")
     );
 }
 
 #[test]
-fn the_case_file_covers_every_error_code_and_secret_shape() {
-    let cases = load_cases();
-    let codes: std::collections::BTreeSet<&str> = cases
+fn every_case_passes_through_the_rust_host() {
+    assert!(CASES.len() >= 100, "only {} cases", CASES.len());
+    let results: Map<String, Value> = CASES
         .iter()
         .map(|case| {
-            case["expected"]["error_code"]
-                .as_str()
+            let result = run_case(case, Arc::new(memory_directory(case)));
+            (case.name.clone(), result.into())
+        })
+        .collect();
+    judge("the Rust host over MemoryDirectory", &results);
+}
+
+/// The reference store answers like the stub (the failure cases need the
+/// stub's injected failures, so they run there only).
+#[test]
+fn every_case_passes_over_the_sqlite_store() {
+    let mut compared = 0;
+    for case in CASES.iter().filter(|case| case.host_failure.is_none()) {
+        let store = SqliteDirectory::in_memory().unwrap();
+        store.import(&case.store).unwrap();
+        let over_sqlite = run_case(case, Arc::new(store));
+        let over_memory = run_case(case, Arc::new(memory_directory(case)));
+        assert_eq!(over_sqlite, over_memory, "{}", case.name);
+        assert_eq!(
+            check(case, &over_sqlite),
+            Vec::<String>::new(),
+            "{}",
+            case.name
+        );
+        compared += 1;
+    }
+    assert!(compared >= 100, "{compared}");
+}
+
+#[test]
+fn the_case_file_covers_every_error_code_and_secret_shape() {
+    let codes: BTreeSet<&str> = CASES
+        .iter()
+        .map(|case| {
+            case.expected
+                .get("error_code")
+                .and_then(Value::as_str)
                 .unwrap_or("(code issued)")
         })
         .collect();
     for code in ["(code issued)"]
         .into_iter()
-        .chain(get_totp_code::tool::ERROR_CODES)
+        .chain(ErrorCode::ALL.iter().map(|code| code.as_str()))
     {
         assert!(codes.contains(code), "no case for {code}");
     }
     let secrets = || {
-        cases
+        CASES
             .iter()
-            .filter(|case| case["expected"]["success"] == true)
-            .flat_map(|case| case["store"]["users"].as_array().unwrap())
-            .filter_map(|user| user["totp_secret"].as_str())
+            .filter(|case| case.expected.get("success") == Some(&Value::Bool(true)))
+            .flat_map(|case| &case.store.users)
+            .filter_map(|user| user.totp_secret.as_deref())
     };
     assert!(secrets().any(|s| s.starts_with("otpauth://")));
     assert!(secrets().any(|s| s.contains(' ')));
     assert!(secrets().any(|s| s.ends_with('=')));
     assert!(secrets().any(|s| s.chars().any(|c| c.is_ascii_lowercase())));
+    assert!(
+        CASES
+            .iter()
+            .any(|case| case.present.iter().any(|k| k == "warning"))
+    );
     for algorithm in ["SHA1", "SHA256", "SHA512"] {
         assert!(
-            cases
+            CASES
                 .iter()
-                .any(|case| case["expected"]["algorithm"] == algorithm)
+                .any(|case| case.expected.get("algorithm") == Some(&Value::from(algorithm)))
         );
     }
 }

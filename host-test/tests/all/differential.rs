@@ -8,9 +8,9 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Instant;
 
+use get_totp_code::response::SHORT_SECRET_WARNING;
 use serde_json::{Value, json};
-use totp_host::{AccessPolicy, AgentUser, Call, Clock, Directory, DirectoryError};
-use zeroize::Zeroizing;
+use totp_host::{AccessPolicy, Call, Clock, MemoryDirectory};
 
 use crate::other_hosts::{repo_root, require_oathtool, venv_python};
 use crate::util::tool;
@@ -92,9 +92,10 @@ fn random_case(rng: &mut Rng) -> Case {
     } else {
         let mut params = vec![format!("secret={b32}"), "issuer=Diff".to_owned()];
         if algorithm != "SHA1" || rng.chance(50) {
-            let name = match rng.chance(20) {
-                true => algorithm.to_lowercase(),
-                false => algorithm.to_owned(),
+            let name = if rng.chance(20) {
+                algorithm.to_lowercase()
+            } else {
+                algorithm.to_owned()
             };
             params.push(format!("algorithm={name}"));
         }
@@ -119,29 +120,10 @@ fn random_case(rng: &mut Rng) -> Case {
     }
 }
 
-/// A directory of one agent user with the case's secret.
-struct OneUser(Zeroizing<String>);
-
 const USERNAME: &str = "agent_diff_n1";
 
-impl Directory for OneUser {
-    fn find_user(&self, username: &str) -> Result<Option<AgentUser>, DirectoryError> {
-        Ok((username == USERNAME).then(|| AgentUser {
-            username: USERNAME.into(),
-            is_agent: true,
-            totp_secret: Some(self.0.clone()),
-        }))
-    }
-    fn workflow_slug(&self, _: &str) -> Result<Option<String>, DirectoryError> {
-        Ok(None)
-    }
-    fn edge_targets(&self, _: &str, _: &str, _: &str) -> Result<Vec<String>, DirectoryError> {
-        Ok(Vec::new())
-    }
-}
-
 fn through_component(case: &Case) -> Value {
-    let call = Call::new(Arc::new(OneUser(Zeroizing::new(case.stored.clone()))))
+    let call = Call::new(Arc::new(MemoryDirectory::one_agent(USERNAME, &case.stored)))
         .with_policy(AccessPolicy::Unrestricted)
         .with_clock(Clock::Fixed(case.time));
     let text = tool().get_totp_code(&call, USERNAME);
@@ -163,7 +145,7 @@ fn divergence(case: &Case, result: &Value, code: &str, oracle: &str) -> Option<S
         want["algorithm"] = case.algorithm.into();
     }
     if case.key.len() < 16 {
-        want["warning"] = "secret shorter than 128 bits (RFC 4226 section 4)".into();
+        want["warning"] = SHORT_SECRET_WARNING.into();
     }
     (result != &want).then(|| {
         format!(

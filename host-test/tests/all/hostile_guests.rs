@@ -3,7 +3,6 @@
 
 use std::time::Duration;
 
-use serde_json::Value;
 use totp_host::{SandboxConfig, TotpTool};
 use wasmtime::component::Component;
 
@@ -53,12 +52,8 @@ fn quick_config() -> SandboxConfig {
 
 /// After a hostile call, the real tool on the same thread still works.
 fn assert_host_still_serves() {
-    let directory = store();
-    directory
-        .put_user("agent_wf_n1", true, Some(RFC_SECRET_B32))
-        .unwrap();
-    let result = get(&call_at(directory, 59), "agent_wf_n1");
-    assert_eq!(result["totp_code"], "287082");
+    let result = get(&call_at(rfc_agent(), 59), "agent_wf_n1");
+    assert_eq!(assert_code(&result, "agent_wf_n1"), RFC6238.sha1_code(59));
 }
 
 #[test]
@@ -92,13 +87,12 @@ fn hostile_guests_end_as_host_errors() {
         let tool = hostile_tool(body, quick_config());
         let call = call_at(store(), 59);
         for _ in 0..3 {
-            let text = tool.get_totp_code(&call, "agent_wf_n1");
-            let result: Value = serde_json::from_str(&text).unwrap();
-            let message = assert_error(&result, "host_error");
+            let message = assert_error(
+                &parse(&tool.get_totp_code(&call, "agent_wf_n1")),
+                "host_error",
+            );
             assert!(message.contains(expected), "{name}: {message}");
-            let text = tool.invoke(&call, "{}");
-            let result: Value = serde_json::from_str(&text).unwrap();
-            assert_error(&result, "host_error");
+            assert_error(&parse(&tool.invoke(&call, "{}")), "host_error");
         }
         assert_host_still_serves();
     }

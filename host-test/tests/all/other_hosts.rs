@@ -1,24 +1,24 @@
-//! The Python and Node hosts' suites, run from `cargo test`, so that one
-//! command checks all three hosts against the same case file; and the three
-//! CLIs side by side on the same stores.
+//! The Python (wasmtime-py) and Node (jco) hosts, run from `cargo test`:
+//! each runs the case file and prints its results, which the one checker in
+//! `conformance` judges; and the three CLIs side by side on the same stores.
 //!
 //! Needs python3 (with venv), node and npm, and oathtool (for the case
 //! file's freshness check and the differential test). A missing tool FAILS
 //! the test with what to install; nothing is skipped.
 //!
 //! - Python: a venv under the target dir (`target/tmp/conformance-venv`),
-//!   rebuilt only when `host-test/python/requirements.txt` changes.
+//!   rebuilt only when `host-test/wasmtime-py/requirements.txt` changes.
 //! - Node: `npm ci` in `host-test/js` when `node_modules` is missing or older
-//!   than `package-lock.json`; the tests transpile the component with jco
+//!   than `package-lock.json`; the runner transpiles the component with jco
 //!   into `host-test/js/generated` when it changed.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::{Mutex, OnceLock};
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
-use crate::conformance::{check, load_cases};
+use crate::conformance::{case, check, judge};
 
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -103,7 +103,7 @@ fn make_venv() -> PathBuf {
         "python3",
         "install Python 3.10+ with venv (Debian/Ubuntu: `apt-get install python3 python3-venv`)",
     );
-    let requirements_path = repo_root().join("host-test/python/requirements.txt");
+    let requirements_path = repo_root().join("host-test/wasmtime-py/requirements.txt");
     let requirements = std::fs::read_to_string(&requirements_path).unwrap();
     let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("conformance-venv");
     let python = venv.join("bin/python");
@@ -127,7 +127,7 @@ fn make_venv() -> PathBuf {
                 "-r",
             ])
             .arg(&requirements_path),
-        "pip install -r host-test/python/requirements.txt",
+        "pip install -r host-test/wasmtime-py/requirements.txt",
     );
     std::fs::write(&stamp, requirements).unwrap();
     python
@@ -167,45 +167,35 @@ fn component_env(command: &mut Command) -> &mut Command {
     )
 }
 
-fn report(what: &str, output: &Output) {
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let tail: Vec<&str> = stdout.lines().rev().take(12).collect();
-    eprintln!(
-        "{what}:\n{}",
-        tail.into_iter().rev().collect::<Vec<_>>().join("\n")
-    );
+/// A runner's stdout: one JSON object, case name to result text.
+fn results(output: &Output) -> Map<String, Value> {
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "runner output is not a JSON object ({e}): {}",
+            String::from_utf8_lossy(&output.stdout)
+        )
+    })
 }
 
 #[test]
-fn python_host_passes_the_conformance_suite() {
-    let python = venv_python();
-    let started = std::time::Instant::now();
+fn python_host_passes_the_conformance_cases() {
     let output = run(
         component_env(
-            Command::new(python)
-                .args(["-m", "pytest", "-q", "-s", "-p", "no:cacheprovider"])
-                .arg(repo_root().join("host-test/python")),
+            Command::new(venv_python()).arg(repo_root().join("host-test/wasmtime-py/run_cases.py")),
         ),
-        "the Python host's pytest suite",
+        "the Python host's case runner",
     );
-    report("pytest host-test/python", &output);
-    eprintln!("python suite: {:.1?}", started.elapsed());
+    judge("the Python (wasmtime-py) host", &results(&output));
 }
 
 #[test]
-fn node_host_passes_the_conformance_suite() {
+fn node_host_passes_the_conformance_cases() {
     let js = node_modules();
-    let started = std::time::Instant::now();
     let output = run(
-        component_env(
-            Command::new("node")
-                .args(["--test", "test/"])
-                .current_dir(&js),
-        ),
-        "the Node host's node --test suite",
+        component_env(Command::new("node").arg("run-cases.mjs").current_dir(&js)),
+        "the Node host's case runner",
     );
-    report("node --test host-test/js/test", &output);
-    eprintln!("node suite: {:.1?}", started.elapsed());
+    judge("the Node (jco) host", &results(&output));
 }
 
 #[test]
@@ -231,7 +221,6 @@ fn the_three_clis_agree() {
     let python = venv_python();
     let js = node_modules();
     let dir = tempfile::tempdir().unwrap();
-    let cases = load_cases();
     for name in [
         "resolve_through_tool_edge",
         "otpauth_sha512_8_digits_60s",
@@ -242,24 +231,23 @@ fn the_three_clis_agree() {
         "invalid_secret_uri_digits_9",
         "unsupported_secret_hotp",
     ] {
-        let case = cases
-            .iter()
-            .find(|case| case["name"] == name)
-            .unwrap_or_else(|| panic!("no case {name}"));
+        let case = case(name);
         let sqlite = dir.path().join(format!("{name}.sqlite3"));
         let json_store = dir.path().join(format!("{name}.json"));
-        write_sqlite(&case["store"], &sqlite);
-        std::fs::write(&json_store, case["store"].to_string()).unwrap();
+        totp_host::SqliteDirectory::open(&sqlite)
+            .unwrap()
+            .import(&case.store)
+            .unwrap();
+        std::fs::write(&json_store, serde_json::to_string(&case.store).unwrap()).unwrap();
 
         let mut args = vec!["get-totp-code".to_owned(), "--at".to_owned()];
-        args.push(case["time"].to_string());
-        if let Some(username) = case["username"].as_str().filter(|u| !u.is_empty()) {
-            args.extend(["--username".to_owned(), username.to_owned()]);
+        args.push(case.time.to_string());
+        if !case.username.is_empty() {
+            args.extend(["--username".to_owned(), case.username.clone()]);
         }
-        if let Some(node) = case["node"].as_object() {
-            for (flag, key) in [("--workflow", "workflow_id"), ("--node", "node_id")] {
-                args.extend([flag.to_owned(), node[key].as_str().unwrap().to_owned()]);
-            }
+        if let Some(node) = &case.node {
+            args.extend(["--workflow".to_owned(), node.workflow_id.clone()]);
+            args.extend(["--node".to_owned(), node.node_id.clone()]);
         }
         let rust = Command::new(env!("CARGO_BIN_EXE_totp-host"))
             .arg("--db")
@@ -269,7 +257,7 @@ fn the_three_clis_agree() {
             .unwrap();
         let python_out = component_env(
             Command::new(&python)
-                .arg(repo_root().join("host-test/python/totp_host.py"))
+                .arg(repo_root().join("host-test/wasmtime-py/totp_host.py"))
                 .arg("--db")
                 .arg(&sqlite)
                 .args(&args),
@@ -304,31 +292,71 @@ fn the_three_clis_agree() {
     }
 }
 
-fn write_sqlite(store: &Value, path: &Path) {
-    let directory = totp_host::SqliteDirectory::open(path).unwrap();
-    for user in store["users"].as_array().unwrap() {
-        directory
-            .put_user(
-                user["username"].as_str().unwrap(),
-                user["is_agent"].as_bool().unwrap(),
-                user["totp_secret"].as_str(),
-            )
-            .unwrap();
+/// Usage and start-up errors exit 2 in every CLI, and `describe` prints the
+/// same tool definition.
+#[test]
+fn the_three_clis_agree_on_usage_errors_and_describe() {
+    let python = venv_python();
+    let js = node_modules();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("empty.sqlite3");
+    let db = db.to_str().unwrap();
+    let missing = dir.path().join("nope.wasm");
+    let missing = missing.to_str().unwrap();
+    let clis: [(&str, Vec<String>); 3] = [
+        ("rust", vec![env!("CARGO_BIN_EXE_totp-host").to_owned()]),
+        (
+            "python",
+            vec![
+                python.to_str().unwrap().to_owned(),
+                repo_root()
+                    .join("host-test/wasmtime-py/totp_host.py")
+                    .to_str()
+                    .unwrap()
+                    .to_owned(),
+            ],
+        ),
+        (
+            "node",
+            vec![
+                "node".to_owned(),
+                js.join("totp-host.mjs").to_str().unwrap().to_owned(),
+            ],
+        ),
+    ];
+    let mut definitions = Vec::new();
+    for (host, command) in &clis {
+        let cli = |args: &[&str]| {
+            component_env(Command::new(&command[0]).args(&command[1..]).args(args))
+                .output()
+                .unwrap()
+        };
+        for args in [
+            &["--db", db, "get-totp-code", "--workflow", "wf-1"][..],
+            &["--db", db, "get-totp-code", "--at", "yesterday"],
+            &["--db", db, "get-totp-code", "--bogus"],
+        ] {
+            assert_eq!(cli(args).status.code(), Some(2), "{host} {args:?}");
+        }
+        if *host != "rust" {
+            // The other hosts take --component PATH and need --db.
+            assert_eq!(
+                cli(&["get-totp-code", "--username", "x"]).status.code(),
+                Some(2)
+            );
+            let output = cli(&["--db", db, "--component", missing, "get-totp-code"]);
+            assert_eq!(output.status.code(), Some(2), "{host}");
+            assert!(
+                String::from_utf8_lossy(&output.stderr).contains("nope.wasm"),
+                "{host}"
+            );
+        }
+        let described = cli(&["describe"]);
+        assert_eq!(described.status.code(), Some(0), "{host}: {described:?}");
+        definitions.push(String::from_utf8_lossy(&described.stdout).trim().to_owned());
     }
-    for workflow in store["workflows"].as_array().unwrap() {
-        directory
-            .put_workflow(workflow["id"].as_str().unwrap(), workflow["slug"].as_str())
-            .unwrap();
-    }
-    for edge in store["edges"].as_array().unwrap() {
-        let field = |key: &str| edge[key].as_str().unwrap();
-        directory
-            .put_edge(
-                field("workflow_id"),
-                field("source"),
-                field("target"),
-                field("label"),
-            )
-            .unwrap();
-    }
+    assert!(
+        definitions.iter().all(|d| d == &definitions[0]),
+        "{definitions:?}"
+    );
 }

@@ -128,19 +128,11 @@ fn the_cli_prints_no_secret_on_any_path() {
 }
 
 #[test]
-fn debug_output_of_host_and_guest_types_is_redacted() {
-    let user = totp_host::AgentUser {
-        username: "agent_x".into(),
-        is_agent: true,
-        totp_secret: Some(zeroize::Zeroizing::new(SECRET.into())),
-    };
-    assert_no_piece_of_secret(&format!("{user:?}"), "AgentUser");
+fn debug_output_of_secret_bearing_types_is_redacted() {
+    let directory = totp_host::MemoryDirectory::one_agent("agent_x", SECRET);
+    assert_no_piece_of_secret(&format!("{directory:?}"), "MemoryDirectory");
+    let user = totp_host::Directory::find_user(&directory, "agent_x").unwrap();
+    assert_no_piece_of_secret(&format!("{user:?}"), "User");
     let key = get_totp_code::secret::TotpKey::parse(SECRET).unwrap();
     assert_no_piece_of_secret(&format!("{key:?}"), "TotpKey");
-    let user = get_totp_code::platform::User {
-        username: "agent_x".into(),
-        is_agent: true,
-        totp_secret: Some(zeroize::Zeroizing::new(SECRET.into())),
-    };
-    assert_no_piece_of_secret(&format!("{user:?}"), "User");
 }

@@ -1,13 +1,10 @@
-//! Shared fixtures: one compiled component per test binary, in-memory stores
-//! and result parsing.
+//! Shared fixtures: one compiled component per test binary, calls against
+//! in-memory directories, result parsing, and the RFC 6238 table.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, LazyLock, OnceLock};
 
 use serde_json::Value;
-use totp_host::{Call, Clock, Directory, NodeRef, SqliteDirectory, TotpTool};
-
-/// RFC 6238 Appendix B's SHA-1 secret, `12345678901234567890`, in base32.
-pub const RFC_SECRET_B32: &str = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
+use totp_host::{Call, Clock, Directory, MemoryDirectory, NodeRef, SqliteDirectory, TotpTool};
 
 /// Compiling the component takes tens of milliseconds; do it once.
 pub fn tool() -> &'static TotpTool {
@@ -20,7 +17,7 @@ pub fn store() -> SqliteDirectory {
 }
 
 /// A call against `directory` at a fixed time, outside any workflow.
-pub fn call_at(directory: impl Directory + 'static, time: u64) -> Call {
+pub fn call_at(directory: impl Directory + Send + Sync + 'static, time: u64) -> Call {
     Call::new(Arc::new(directory)).with_clock(Clock::Fixed(time))
 }
 
@@ -30,17 +27,15 @@ pub fn at_node(call: Call, workflow: &str, node: &str) -> Call {
 
 /// Calls `get-totp-code` and parses the JSON it returns.
 pub fn get(call: &Call, username: &str) -> Value {
-    let text = tool()
-        .try_get_totp_code(call, username)
-        .expect("the call does not trap");
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+    parse(
+        &tool()
+            .try_get_totp_code(call, username)
+            .expect("the call does not trap"),
+    )
 }
 
-pub fn invoke(call: &Call, arguments: &str) -> Value {
-    let text = tool()
-        .try_invoke(call, arguments)
-        .expect("the call does not trap");
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+pub fn parse(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
 }
 
 /// Asserts a failure result with `code`, and returns its message.
@@ -58,4 +53,43 @@ pub fn assert_code(result: &Value, username: &str) -> String {
     assert_eq!(result["success"], true, "{result}");
     assert_eq!(result["username"], username, "{result}");
     result["totp_code"].as_str().expect("code text").to_owned()
+}
+
+/// RFC 6238 Appendix B, from `host-test/conformance/rfc6238_appendix_b.json`.
+pub struct Rfc6238 {
+    table: Value,
+}
+
+pub static RFC6238: LazyLock<Rfc6238> = LazyLock::new(|| Rfc6238 {
+    table: serde_json::from_str(include_str!("../../conformance/rfc6238_appendix_b.json"))
+        .expect("the RFC 6238 table is JSON"),
+});
+
+impl Rfc6238 {
+    /// The SHA-1 key (`12345678901234567890`) as a stored base32 secret.
+    pub fn sha1_secret(&self) -> String {
+        let key = self.table["keys"]["SHA1"].as_str().unwrap();
+        base32::encode(base32::Alphabet::Rfc4648 { padding: false }, key.as_bytes())
+    }
+
+    /// The published 8-digit SHA-1 code at `time`.
+    pub fn sha1_code_8_digits(&self, time: u64) -> String {
+        let vector = self.table["vectors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["time"] == time)
+            .unwrap_or_else(|| panic!("RFC 6238 has no vector at {time}"));
+        vector["SHA1"].as_str().unwrap().to_owned()
+    }
+
+    /// The same at 6 digits, as RFC 4226 §5.3 reduces it.
+    pub fn sha1_code(&self, time: u64) -> String {
+        self.sha1_code_8_digits(time)[2..].to_owned()
+    }
+}
+
+/// One agent user `agent_wf_n1` with the RFC 6238 SHA-1 secret.
+pub fn rfc_agent() -> MemoryDirectory {
+    MemoryDirectory::one_agent("agent_wf_n1", &RFC6238.sha1_secret())
 }

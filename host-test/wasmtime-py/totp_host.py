@@ -15,7 +15,7 @@ As a library::
 As a command (same JSON and exit status as `totp-host`: 0 success, 1 tool
 failure, 2 usage or start-up error)::
 
-    python host-test/python/totp_host.py --db store.sqlite3 get-totp-code \
+    python host-test/wasmtime-py/totp_host.py --db store.sqlite3 get-totp-code \
         [--username U] [--workflow ID --node N] [--at UNIX_SECONDS]
 """
 
@@ -36,7 +36,7 @@ import wasmtime
 from wasmtime.component import Component, Linker, Record, Variant
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-#: Where `cargo build -p host-test` writes the component; the environment
+#: Where `cargo build -p totp-host` writes the component; the environment
 #: variable GET_TOTP_CODE_COMPONENT overrides it (another CARGO_TARGET_DIR).
 DEFAULT_COMPONENT = Path(
     os.environ.get("GET_TOTP_CODE_COMPONENT")
@@ -47,23 +47,8 @@ SECRETS = "agent-tools:totp/secrets@0.1.0"
 WORKFLOW = "agent-tools:totp/workflow@0.1.0"
 WALL_CLOCK = "wasi:clocks/wall-clock@0.2.0"
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS users (
-    username    TEXT PRIMARY KEY,
-    is_agent    INTEGER NOT NULL DEFAULT 0,
-    totp_secret TEXT
-);
-CREATE TABLE IF NOT EXISTS workflows (
-    id   TEXT PRIMARY KEY,
-    slug TEXT
-);
-CREATE TABLE IF NOT EXISTS workflow_edges (
-    workflow_id    TEXT NOT NULL,
-    source_node_id TEXT NOT NULL,
-    target_node_id TEXT NOT NULL,
-    edge_label     TEXT NOT NULL
-);
-"""
+#: The reference store's schema, host-test/schema.sql (the one definition).
+SCHEMA = (Path(__file__).resolve().parents[1] / "schema.sql").read_text()
 
 
 class Denied(Exception):
@@ -120,6 +105,21 @@ class SqliteDirectory:
                 "(workflow_id, source_node_id, target_node_id, edge_label) VALUES (?, ?, ?, ?)",
                 (workflow_id, source, target, label),
             )
+
+    def import_tables(self, tables: dict) -> None:
+        """Writes rows given as {table: [{column: value}]}, with the schema's
+        own table and column names (a conformance case's `store`)."""
+        known = {row[0] for row in self.connection.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table'")}
+        with self.connection:
+            for table, rows in tables.items():
+                if table not in known:
+                    raise ValueError(f"no table {table!r} in the schema")
+                for row in rows:
+                    columns = ", ".join(f'"{column}"' for column in row)
+                    marks = ", ".join("?" for _ in row)
+                    self.connection.execute(
+                        f'INSERT INTO "{table}" ({columns}) VALUES ({marks})', tuple(row.values()))
 
     def _query(self, sql: str, params: tuple) -> list[tuple]:
         try:
@@ -241,7 +241,7 @@ class TotpTool:
         now = time.time_ns()
         return _record(seconds=now // 1_000_000_000, nanoseconds=now % 1_000_000_000)
 
-    def _run(self, call: Call, export: str, *args) -> str:
+    def _call_export(self, call: Call, export: str, *args) -> str:
         with self._lock:
             self._call = call
             try:
@@ -251,14 +251,24 @@ class TotpTool:
                 result = func(store, *args)
                 func.post_return(store)
                 return result
-            except wasmtime.WasmtimeError as error:
-                # A trap or a link error: still the JSON shape promised.
-                return json.dumps(
-                    {"success": False, "error": f"Host error: {error}", "error_code": "host_error"},
-                    separators=(",", ":"),
-                )
             finally:
                 self._call = None
+
+    def _run(self, call: Call, export: str, *args) -> str:
+        try:
+            return self._call_export(call, export, *args)
+        except wasmtime.WasmtimeError as error:
+            # A trap or a link error: still the JSON shape promised.
+            return self._host_error(str(error))
+
+    def _host_error(self, message: str) -> str:
+        """The `host_error` result for a failure of the call itself, rendered
+        by the guest (a lookup that fails with `message`), so that it reads
+        exactly like every other host error."""
+        try:
+            return self._call_export(Call(_FailingDirectory(message)), "get-totp-code", "-")
+        except wasmtime.WasmtimeError:
+            raise RuntimeError(f"the component cannot run: {message}") from None
 
     def get_totp_code(self, call: Call, username: str = "") -> str:
         return self._run(call, "get-totp-code", username)
@@ -268,6 +278,22 @@ class TotpTool:
 
     def describe(self) -> str:
         return self._run(Call(SqliteDirectory()), "describe")
+
+
+class _FailingDirectory:
+    """A directory whose every lookup is unavailable with one message."""
+
+    def __init__(self, message: str):
+        self.message = message
+
+    def find_user(self, username: str) -> Optional[User]:
+        raise Unavailable(self.message)
+
+    def workflow_slug(self, workflow_id: str) -> Optional[str]:
+        raise Unavailable(self.message)
+
+    def edge_targets(self, workflow_id: str, source: str, label: str) -> list[str]:
+        raise Unavailable(self.message)
 
 
 def _graph_message(error: Exception) -> str:

@@ -1,83 +1,38 @@
-//! Per-call cost of the tool in each way a host can run it, measured in one
-//! process so that ratios between them mean something on any machine.
-//! Shared by `totp-host bench` and the criterion benchmarks.
+//! `totp-host bench` and `totp-host load`: the per-call cost of the tool in
+//! each way a host can run it, measured in one process so that ratios
+//! between them mean something on any machine, and a load run.
 
 use std::hint::black_box;
-use std::process::Command;
+use std::process::{Command, ExitCode};
 use std::sync::Arc;
 use std::time::Instant;
 
-use get_totp_code::platform::{self, HostError, Platform, User, WorkflowGraph};
 use serde::Serialize;
-use zeroize::Zeroizing;
+use totp_host::{Call, Clock, MemoryDirectory, SandboxConfig, TotpTool};
+use wasmtime::Result;
 
-use crate::{AgentUser, Call, Clock, Directory, DirectoryError, SandboxConfig, TotpTool};
-
-pub const BENCH_USER: &str = "agent_bench_agent";
+const BENCH_USER: &str = "agent_bench_agent";
 /// 160-bit secret, as `create-agent-user` makes them.
-pub const BENCH_SECRET: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
-pub const BENCH_TIME: u64 = 1_700_000_000;
+const BENCH_SECRET: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
+const BENCH_TIME: u64 = 1_700_000_000;
 
-/// The one agent both bench platforms know (host and guest share the type).
-fn bench_user(username: &str) -> Option<User> {
-    (username == BENCH_USER).then(|| User {
-        username: BENCH_USER.into(),
-        is_agent: true,
-        totp_secret: Some(Zeroizing::new(BENCH_SECRET.into())),
-    })
-}
-
-/// A directory that knows one agent, so that what is measured is the tool
-/// and its sandbox, not a database.
-pub struct OneAgent;
-
-impl Directory for OneAgent {
-    fn find_user(&self, username: &str) -> Result<Option<AgentUser>, DirectoryError> {
-        Ok(bench_user(username))
-    }
-    fn workflow_slug(&self, _: &str) -> Result<Option<String>, DirectoryError> {
-        Ok(None)
-    }
-    fn edge_targets(&self, _: &str, _: &str, _: &str) -> Result<Vec<String>, DirectoryError> {
-        Ok(Vec::new())
-    }
-}
-
-/// The same answers for the guest's code compiled natively.
-pub struct NativeOneAgent;
-
-impl WorkflowGraph for NativeOneAgent {
-    fn current_node(&self) -> Option<platform::NodeRef> {
-        None
-    }
-    fn workflow_slug(&self, _: &str) -> Result<Option<String>, HostError> {
-        Ok(None)
-    }
-    fn edge_targets(&self, _: &str, _: &str, _: &str) -> Result<Vec<String>, HostError> {
-        Ok(Vec::new())
-    }
-}
-
-impl Platform for NativeOneAgent {
-    fn find_user(&self, username: &str) -> Result<Option<User>, HostError> {
-        Ok(bench_user(username))
-    }
-    fn now(&self) -> u64 {
-        BENCH_TIME
-    }
-}
-
-pub fn bench_call() -> Call {
-    Call::new(Arc::new(OneAgent)).with_clock(Clock::Fixed(BENCH_TIME))
+/// A call against a directory that knows one agent, so that what is
+/// measured is the tool and its sandbox, not a database.
+fn bench_call() -> Call {
+    Call::new(Arc::new(MemoryDirectory::one_agent(
+        BENCH_USER,
+        BENCH_SECRET,
+    )))
+    .with_clock(Clock::Fixed(BENCH_TIME))
 }
 
 /// The guest's whole path (lookup, base32, HMAC, JSON), compiled natively.
-pub fn native_call() -> String {
-    get_totp_code::get_totp_code_json(&NativeOneAgent, BENCH_USER)
+fn native_call(call: &Call) -> String {
+    get_totp_code::get_totp_code_json(call, BENCH_USER)
 }
 
 /// Median nanoseconds per call of `f`, over batches of `calls / 20`.
-pub fn ns_per_call(calls: u64, mut f: impl FnMut()) -> f64 {
+fn ns_per_call(calls: u64, mut f: impl FnMut()) -> f64 {
     let batch = (calls / 20).max(1);
     for _ in 0..batch.min(1000) {
         f();
@@ -97,7 +52,7 @@ pub fn ns_per_call(calls: u64, mut f: impl FnMut()) -> f64 {
 
 /// pyotp's `TOTP(secret).at(t)`, timed by Python's `timeit` in a child
 /// process; `Err` says why where Python or pyotp is missing.
-pub fn pyotp_ns_per_call(python: &str) -> Result<f64, String> {
+fn pyotp_ns_per_call(python: &str) -> Result<f64, String> {
     let script = format!(
         "import timeit, pyotp\n\
          t = timeit.Timer(lambda: pyotp.TOTP({BENCH_SECRET:?}).at({BENCH_TIME}))\n\
@@ -111,9 +66,10 @@ pub fn pyotp_ns_per_call(python: &str) -> Result<f64, String> {
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         let why = stderr.lines().last().unwrap_or_default();
-        return Err(match why.is_empty() {
-            true => format!("{python} could not run pyotp ({})", output.status),
-            false => format!("pyotp not available to {python}: {why}"),
+        return Err(if why.is_empty() {
+            format!("{python} could not run pyotp ({})", output.status)
+        } else {
+            format!("pyotp not available to {python}: {why}")
         });
     }
     String::from_utf8_lossy(&output.stdout)
@@ -124,30 +80,30 @@ pub fn pyotp_ns_per_call(python: &str) -> Result<f64, String> {
 
 /// One row of a report.
 #[derive(Debug, Serialize)]
-pub struct Figure {
-    pub mode: &'static str,
-    pub ns_per_call: f64,
-    pub calls_per_second: f64,
+struct Figure {
+    mode: &'static str,
+    ns_per_call: f64,
+    calls_per_second: f64,
 }
 
 /// Calls per second with this many threads.
 #[derive(Debug, Serialize)]
-pub struct Throughput {
-    pub threads: usize,
-    pub calls_per_second: f64,
+struct Throughput {
+    threads: usize,
+    calls_per_second: f64,
 }
 
 /// Every mode, measured now.
 #[derive(Debug, Serialize)]
-pub struct Report {
-    pub component_bytes: usize,
-    pub calls: u64,
-    pub figures: Vec<Figure>,
+struct Report {
+    component_bytes: usize,
+    calls: u64,
+    figures: Vec<Figure>,
     /// Fresh-instance throughput with 1..=N threads on one engine.
-    pub threads: Vec<Throughput>,
+    threads: Vec<Throughput>,
     /// `{"ns_per_call": ...}`, or `{"skipped": "why"}`.
     #[serde(serialize_with = "pyotp_json")]
-    pub pyotp: Result<f64, String>,
+    pyotp: Result<f64, String>,
 }
 
 fn pyotp_json<S: serde::Serializer>(
@@ -171,25 +127,35 @@ fn figure(mode: &'static str, ns: f64) -> Figure {
     }
 }
 
+/// `totp-host bench`: prints the report as a table or as JSON.
+pub fn bench(calls: u64, json: bool, python: &str) -> Result<ExitCode> {
+    let report = run(calls, python)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", report.table());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 /// Measures native, warm, fresh-instance (pooling and on-demand) calls,
 /// thread scaling, and pyotp through `python`.
-pub fn run(calls: u64, python: &str) -> Result<Report, String> {
+fn run(calls: u64, python: &str) -> Result<Report> {
     let call = bench_call();
-    let pooled = TotpTool::new().map_err(|e| format!("{e:#}"))?;
+    let pooled = TotpTool::new()?;
     let on_demand = TotpTool::with_config(SandboxConfig {
         pooling: false,
         ..SandboxConfig::default()
-    })
-    .map_err(|e| format!("{e:#}"))?;
+    })?;
     let mut warm = pooled.warm_instance(&call)?;
     // Every mode must give the same answer before it is timed.
-    let expected = native_call();
+    let expected = native_call(&call);
     for (mode, got) in [
         ("warm", warm.try_get_totp_code(BENCH_USER)?),
         ("fresh", pooled.try_get_totp_code(&call, BENCH_USER)?),
     ] {
         if got != expected {
-            return Err(format!("{mode} call answered {got}, native {expected}"));
+            wasmtime::bail!("{mode} call answered {got}, native {expected}");
         }
     }
 
@@ -197,7 +163,7 @@ pub fn run(calls: u64, python: &str) -> Result<Report, String> {
         figure(
             "native",
             ns_per_call(calls * 10, || {
-                black_box(native_call());
+                black_box(native_call(&call));
             }),
         ),
         figure(
@@ -227,7 +193,7 @@ pub fn run(calls: u64, python: &str) -> Result<Report, String> {
         })
         .collect();
     Ok(Report {
-        component_bytes: crate::artifact::COMPONENT_BYTES.len(),
+        component_bytes: totp_host::artifact::COMPONENT_BYTES.len(),
         calls,
         figures,
         threads,
@@ -236,7 +202,7 @@ pub fn run(calls: u64, python: &str) -> Result<Report, String> {
 }
 
 /// Fresh-instance calls per second with `threads` threads sharing `tool`.
-pub fn throughput(tool: &TotpTool, threads: usize, calls: u64) -> f64 {
+fn throughput(tool: &TotpTool, threads: usize, calls: u64) -> f64 {
     let call = bench_call();
     let per_thread = calls.max(threads as u64) / threads as u64;
     let started = Instant::now();
@@ -254,7 +220,7 @@ pub fn throughput(tool: &TotpTool, threads: usize, calls: u64) -> f64 {
 
 impl Report {
     /// The report as a table, with ratios against native and pyotp.
-    pub fn table(&self) -> String {
+    fn table(&self) -> String {
         let native = self.figures[0].ns_per_call;
         let mut out = format!(
             "component: {} bytes; {} calls per mode\n{:<28} {:>12} {:>12} {:>10} {:>10}\n",
@@ -296,26 +262,37 @@ impl Report {
 
 /// What a load run saw.
 #[derive(Debug, Serialize)]
-pub struct LoadReport {
-    pub calls: u64,
-    pub threads: u64,
-    pub failures: u64,
-    pub seconds: f64,
-    pub calls_per_second: f64,
+struct LoadReport {
+    calls: u64,
+    threads: u64,
+    failures: u64,
+    seconds: f64,
+    calls_per_second: f64,
     /// Resident set size after warm-up and at the end, in KiB.
-    pub rss_after_warm_up_kib: u64,
-    pub rss_at_end_kib: u64,
+    rss_after_warm_up_kib: u64,
+    rss_at_end_kib: u64,
+}
+
+/// `totp-host load`: prints the report; exit status 1 when a call failed.
+pub fn load(calls: u64, threads: u64) -> Result<ExitCode> {
+    let report = run_load(calls, threads)?;
+    println!("{}", serde_json::to_string(&report)?);
+    Ok(if report.failures == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 /// `calls` fresh-instance calls on `threads` threads sharing one engine,
 /// after a warm-up that lets every pool slot be used once; a call fails
 /// when its answer differs from the native computation.
-pub fn load(calls: u64, threads: u64) -> Result<LoadReport, String> {
+fn run_load(calls: u64, threads: u64) -> Result<LoadReport> {
     use std::sync::atomic::{AtomicU64, Ordering};
 
-    let tool = TotpTool::new().map_err(|e| format!("{e:#}"))?;
+    let tool = TotpTool::new()?;
     let call = bench_call();
-    let expected = native_call();
+    let expected = native_call(&call);
     let failures = AtomicU64::new(0);
     let threads = threads.max(1);
     let run = |count: u64| {

@@ -7,8 +7,8 @@
 use percent_encoding::percent_decode_str;
 use zeroize::Zeroizing;
 
+use super::{SecretError, TotpKey, decode_base32};
 use crate::otp::{Algorithm, TotpParams};
-use crate::secret::{SecretError, TotpKey, decode_base32};
 
 const SCHEME: &str = "otpauth://";
 
@@ -283,53 +283,6 @@ mod tests {
             assert_eq!(got, Err(want.clone()), "{uri}");
             let message = want.to_string();
             assert!(!message.contains("JBSWY3DP"), "{message}");
-        }
-    }
-}
-
-#[cfg(test)]
-mod properties {
-    use proptest::prelude::*;
-
-    use super::*;
-
-    fn any_param() -> impl Strategy<Value = String> {
-        prop_oneof![
-            "(algorithm|ALGORITHM|digits|period|issuer|counter|x)=[a-zA-Z0-9%+=:]{0,12}",
-            "[a-z%]{0,8}(=[^&#]{0,10})?",
-        ]
-    }
-
-    proptest! {
-        /// Any text parses to a key or a typed error; nothing panics.
-        #[test]
-        fn arbitrary_text_never_panics(text in "\\PC{0,200}") {
-            let _ = parse(&text);
-            let _ = parse(&format!("otpauth://totp/{text}"));
-            let _ = parse(&format!("otpauth://totp/a?secret={text}"));
-        }
-
-        /// Whatever else is in the URI, an error never quotes the secret.
-        #[test]
-        fn errors_never_contain_the_secret(
-            secret in "[A-Za-z2-7=!1 ]{8,40}",
-            before in proptest::collection::vec(any_param(), 0..4),
-            after in proptest::collection::vec(any_param(), 0..4),
-            kind in "(totp|TOTP|hotp|xotp)",
-        ) {
-            let mut params = before;
-            params.push(format!("secret={secret}"));
-            params.extend(after);
-            let uri = format!("otpauth://{kind}/Issuer:acct?{}", params.join("&"));
-            if let Err(error) = parse(&uri) {
-                let text = error.to_string();
-                let core = secret.trim();
-                prop_assume!(core.len() >= 8);
-                for window in core.as_bytes().windows(8) {
-                    let piece = std::str::from_utf8(window).unwrap();
-                    prop_assert!(!text.contains(piece), "{} in {}", piece, text);
-                }
-            }
         }
     }
 }

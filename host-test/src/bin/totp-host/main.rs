@@ -8,10 +8,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+mod bench;
+
 use clap::{Parser, Subcommand, ValueEnum};
 use totp_host::{AccessPolicy, Call, Clock, NodeRef, SandboxConfig, SqliteDirectory, TotpTool};
+use wasmtime::Result;
 use wasmtime::error::Context;
-use wasmtime::{Result, format_err};
 
 /// Reference host for the get_totp_code WebAssembly component.
 #[derive(Parser)]
@@ -121,120 +123,122 @@ const DEMO_TOOL_NODE: &str = "tool_totp";
 const DEMO_AGENT_NODE: &str = "agent_abc123";
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match run(cli) {
-        Ok(code) => code,
-        Err(error) => {
-            eprintln!("totp-host: {error:#}");
-            ExitCode::from(2)
-        }
-    }
-}
-
-fn run(cli: Cli) -> Result<ExitCode> {
     let Cli {
         db,
         policy,
         command,
-    } = cli;
-    // Only the commands that read or write the store open it (and so
-    // create the demo store on first use).
-    let open = || open_store(db).map(|(directory, node)| (Arc::new(directory), node));
-    match command {
+    } = Cli::parse();
+    let outcome = match command {
         Command::GetTotpCode {
             username,
             workflow,
             node,
             at,
-        } => {
-            let (directory, default_node) = open()?;
-            let tool = load_tool()?;
-            let mut call = Call::new(directory).with_policy(match policy {
-                Policy::OwnWorkflow => AccessPolicy::OwnWorkflow,
-                Policy::AnyAgent => AccessPolicy::AnyAgent,
-            });
-            call.node = match (workflow, node) {
-                (Some(workflow), Some(node)) => Some(NodeRef::new(workflow, node)),
-                _ => default_node,
-            };
-            if let Some(seconds) = at {
-                call.clock = Clock::Fixed(seconds);
-            }
-            let result = tool.get_totp_code(&call, &username);
-            println!("{result}");
-            let success = serde_json::from_str::<serde_json::Value>(&result)
-                .ok()
-                .and_then(|v| v.get("success").and_then(|s| s.as_bool()))
-                .unwrap_or(false);
-            Ok(if success {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
-            })
-        }
+        } => get_totp_code(db, policy, &username, workflow.zip(node), at),
         Command::CreateAgentUser {
             workflow,
             tool_node,
             secret,
             show_secret,
-        } => {
-            let (directory, _) = open()?;
-            let provisioned = directory
-                .create_agent_user(&NodeRef::new(workflow, tool_node), secret.as_deref())?;
-            let mut out = serde_json::json!({
-                "username": provisioned.username,
-                "already_existed": provisioned.already_existed,
-            });
-            if let (true, Some(secret)) = (show_secret, &provisioned.secret) {
-                out["totp_secret"] = secret.as_str().into();
-            }
-            println!("{out}");
-            Ok(ExitCode::SUCCESS)
-        }
+        } => create_agent_user(db, workflow, tool_node, secret.as_deref(), show_secret),
         Command::LinkTool {
             workflow,
             slug,
             tool_node,
             agent_node,
-        } => {
-            let (directory, _) = open()?;
-            directory.link_tool(&workflow, &slug, &tool_node, &agent_node)?;
-            println!(
-                "{}",
-                serde_json::json!({"workflow": workflow, "slug": slug,
-                    "tool_node": tool_node, "agent_node": agent_node, "linked": true})
-            );
-            Ok(ExitCode::SUCCESS)
-        }
+        } => link_tool(db, &workflow, &slug, &tool_node, &agent_node),
+        Command::Describe => describe(),
         Command::Bench {
             calls,
             json,
             python,
-        } => {
-            let report = totp_host::bench::run(calls, &python).map_err(|m| format_err!(m))?;
-            match json {
-                true => println!("{}", serde_json::to_string_pretty(&report)?),
-                false => print!("{}", report.table()),
-            }
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Load { calls, threads } => {
-            let report = totp_host::bench::load(calls, threads).map_err(|m| format_err!(m))?;
-            println!("{}", serde_json::to_string(&report)?);
-            Ok(match report.failures {
-                0 => ExitCode::SUCCESS,
-                _ => ExitCode::from(1),
-            })
-        }
-        Command::Describe => {
-            // The definition needs no data: an empty in-memory store will do.
-            let tool = load_tool()?;
-            let call = Call::new(Arc::new(SqliteDirectory::in_memory()?));
-            let definition = tool.describe(&call).map_err(|m| format_err!(m))?;
-            println!("{definition}");
-            Ok(ExitCode::SUCCESS)
-        }
+        } => bench::bench(calls, json, &python),
+        Command::Load { calls, threads } => bench::load(calls, threads),
+    };
+    outcome.unwrap_or_else(|error| {
+        eprintln!("totp-host: {error:#}");
+        ExitCode::from(2)
+    })
+}
+
+/// Exit status 0 when the tool's result says `success`, 1 otherwise.
+fn exit_status(result: &str) -> ExitCode {
+    let success = serde_json::from_str::<serde_json::Value>(result)
+        .ok()
+        .and_then(|v| v.get("success").and_then(serde_json::Value::as_bool))
+        .unwrap_or(false);
+    if success {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
     }
+}
+
+fn get_totp_code(
+    db: Option<PathBuf>,
+    policy: Policy,
+    username: &str,
+    node: Option<(String, String)>,
+    at: Option<u64>,
+) -> Result<ExitCode> {
+    let (directory, default_node) = open_store(db)?;
+    let tool = load_tool()?;
+    let mut call = Call::new(Arc::new(directory)).with_policy(match policy {
+        Policy::OwnWorkflow => AccessPolicy::OwnWorkflow,
+        Policy::AnyAgent => AccessPolicy::AnyAgent,
+    });
+    call.node = node
+        .map(|(workflow, node)| NodeRef::new(workflow, node))
+        .or(default_node);
+    if let Some(seconds) = at {
+        call.clock = Clock::Fixed(seconds);
+    }
+    let result = tool.get_totp_code(&call, username);
+    println!("{result}");
+    Ok(exit_status(&result))
+}
+
+fn create_agent_user(
+    db: Option<PathBuf>,
+    workflow: String,
+    tool_node: String,
+    secret: Option<&str>,
+    show_secret: bool,
+) -> Result<ExitCode> {
+    let (directory, _) = open_store(db)?;
+    let provisioned = directory.create_agent_user(&NodeRef::new(workflow, tool_node), secret)?;
+    let mut out = serde_json::json!({
+        "username": provisioned.username,
+        "already_existed": provisioned.already_existed,
+    });
+    if let (true, Some(secret)) = (show_secret, &provisioned.secret) {
+        out["totp_secret"] = secret.as_str().into();
+    }
+    println!("{out}");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn link_tool(
+    db: Option<PathBuf>,
+    workflow: &str,
+    slug: &str,
+    tool_node: &str,
+    agent_node: &str,
+) -> Result<ExitCode> {
+    let (directory, _) = open_store(db)?;
+    directory.link_tool(workflow, slug, tool_node, agent_node)?;
+    println!(
+        "{}",
+        serde_json::json!({"workflow": workflow, "slug": slug,
+            "tool_node": tool_node, "agent_node": agent_node, "linked": true})
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn describe() -> Result<ExitCode> {
+    let definition = load_tool()?.describe()?;
+    println!("{definition}");
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The component, from the per-user cache of its compiled form when there

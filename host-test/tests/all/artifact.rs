@@ -1,5 +1,5 @@
 //! The component as an artifact: its import surface is exactly the WIT
-//! world's, and it stays small.
+//! world's, its tool definition is well formed, and it stays small.
 
 use std::collections::BTreeSet;
 
@@ -49,4 +49,21 @@ fn component_exports_the_tool_functions() {
 fn component_fits_in_64_kib() {
     let size = totp_host::artifact::COMPONENT_BYTES.len();
     assert!(size <= 64 << 10, "component is {size} bytes");
+}
+
+#[test]
+fn describe_is_a_tool_definition_with_optional_username() {
+    let definition: serde_json::Value = serde_json::from_str(&tool().describe().unwrap()).unwrap();
+    assert_eq!(definition["name"], "get_totp_code");
+    assert!(
+        definition["description"]
+            .as_str()
+            .unwrap()
+            .contains("expires_in")
+    );
+    let parameters = &definition["parameters"];
+    assert_eq!(parameters["type"], "object");
+    assert_eq!(parameters["properties"]["username"]["type"], "string");
+    assert_eq!(parameters["properties"]["username"]["default"], "");
+    assert_eq!(parameters["required"], serde_json::json!([]));
 }
