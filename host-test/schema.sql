@@ -4,7 +4,9 @@
 -- store changes nothing.
 
 -- Users: agent users (is_agent = 1) and people (is_agent = 0). totp_secret
--- is bare base32 or an otpauth://totp/ URI; NULL or blank when none.
+-- is bare base32 or an otpauth://totp/ URI, in plain text or sealed by
+-- totp-host under its store key ('enc:v1:' + base64, README *Secrets at
+-- rest*); NULL or blank when none.
 CREATE TABLE IF NOT EXISTS users (
     username    TEXT PRIMARY KEY,
     is_agent    INTEGER NOT NULL DEFAULT 0,

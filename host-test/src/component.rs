@@ -13,6 +13,7 @@ use crate::bindings::{CallState, GetTotpCode, GetTotpCodePre};
 use crate::call::Call;
 use crate::memory::MemoryDirectory;
 use crate::sandbox::{self, CallError, CallLimiter, SandboxConfig};
+use crate::store_key::StoreKey;
 
 /// The compiled component, ready to instantiate. Share it across threads
 /// (`&TotpTool` is all a call needs): every call gets its own store and
@@ -38,12 +39,13 @@ impl TotpTool {
         Self::from_component(engine, &component, config)
     }
 
-    /// Loads the embedded component from a precompiled copy in `cache_dir`,
-    /// compiling and storing it there first when there is none for this
-    /// component, wasmtime version and configuration.
-    pub fn cached(cache_dir: &Path, config: SandboxConfig) -> Result<Self> {
+    /// Loads the embedded component from a precompiled copy in `cache_dir`
+    /// that verifies under `key` (see [`crate::cache`]), compiling and
+    /// storing it there first when there is none for this component,
+    /// wasmtime version and configuration, or when it does not verify.
+    pub fn cached(cache_dir: &Path, key: &StoreKey, config: SandboxConfig) -> Result<Self> {
         let engine = Self::engine(&config)?;
-        let component = crate::cache::load_or_compile(&engine, cache_dir)?;
+        let component = crate::cache::load_or_compile(&engine, cache_dir, key)?;
         Self::from_component(engine, &component, config)
     }
 

@@ -17,6 +17,7 @@ pub mod memory;
 mod policy;
 mod sandbox;
 mod sqlite;
+pub mod store_key;
 
 pub use call::{Call, Clock};
 pub use component::{TotpTool, WarmInstance};
@@ -25,6 +26,7 @@ pub use memory::MemoryDirectory;
 pub use policy::AccessPolicy;
 pub use sandbox::{CallError, SandboxConfig};
 pub use sqlite::{Provisioned, SqliteDirectory};
+pub use store_key::StoreKey;
 
 /// The component, as built by `build.rs`.
 pub mod artifact {

@@ -12,13 +12,16 @@ use wasmtime::{Result, bail, format_err};
 use zeroize::Zeroizing;
 
 use crate::memory::Tables;
+use crate::store_key::{CannotDecrypt, StoreKey, is_sealed};
 
 /// The schema operators' scripts write to (`host-test/schema.sql`).
 pub const SCHEMA: &str = include_str!("../schema.sql");
 
-/// A [`Directory`] over one SQLite database.
+/// A [`Directory`] over one SQLite database. With a [`StoreKey`] it opens
+/// sealed secrets and seals the ones it writes (see `store_key`).
 pub struct SqliteDirectory {
     connection: Mutex<Connection>,
+    key: Option<StoreKey>,
 }
 
 /// What `create_agent_user` did.
@@ -49,10 +52,59 @@ impl SqliteDirectory {
     }
 
     fn with_connection(connection: Connection) -> Result<Self> {
+        // Overwrite what an update or delete frees, so that a secret sealed
+        // by `store encrypt` leaves no plain copy in the file's free pages.
+        connection.pragma_update(None, "secure_delete", true)?;
         connection.execute_batch(SCHEMA)?;
         Ok(SqliteDirectory {
             connection: Mutex::new(connection),
+            key: None,
         })
+    }
+
+    /// The store key that opens and seals secrets.
+    pub fn with_key(mut self, key: StoreKey) -> Self {
+        self.key = Some(key);
+        self
+    }
+
+    /// The secret as stored, sealed when there is a key.
+    fn stored_form(&self, username: &str, secret: &str) -> Result<Zeroizing<String>> {
+        match &self.key {
+            Some(key) => Ok(Zeroizing::new(key.seal(username, secret)?)),
+            None => Ok(Zeroizing::new(secret.to_owned())),
+        }
+    }
+
+    /// `store encrypt`: seals every plain-text secret, in one transaction;
+    /// returns how many rows it rewrote.
+    pub fn seal_plain_secrets(&self) -> Result<usize> {
+        let Some(key) = &self.key else {
+            bail!("sealing secrets needs the store key");
+        };
+        let mut connection = self.connection();
+        let transaction = connection.transaction()?;
+        let rows: Vec<(String, Zeroizing<String>)> = {
+            let mut statement = transaction
+                .prepare("SELECT username, totp_secret FROM users WHERE totp_secret IS NOT NULL")?;
+            statement
+                .query_map([], |row| Ok((row.get(0)?, Zeroizing::new(row.get(1)?))))?
+                .collect::<rusqlite::Result<_>>()?
+        };
+        let mut sealed = 0;
+        for (username, secret) in rows {
+            if is_sealed(&secret) || secret.trim().is_empty() {
+                continue;
+            }
+            let stored = Zeroizing::new(key.seal(&username, &secret)?);
+            transaction.execute(
+                "UPDATE users SET totp_secret = ?1 WHERE username = ?2",
+                params![stored.as_str(), username],
+            )?;
+            sealed += 1;
+        }
+        transaction.commit()?;
+        Ok(sealed)
     }
 
     fn connection(&self) -> MutexGuard<'_, Connection> {
@@ -161,6 +213,9 @@ impl SqliteDirectory {
                 secret: None,
             });
         }
+        if self.key.is_none() {
+            bail!("creating agent users needs the store key: their secrets are stored sealed");
+        }
         let secret = match secret {
             Some(given) => {
                 TotpKey::parse(given).map_err(|e| format_err!("invalid secret: {e}"))?;
@@ -168,7 +223,8 @@ impl SqliteDirectory {
             }
             None => fresh_secret()?,
         };
-        self.put_user(&username, true, Some(&secret))?;
+        let stored = self.stored_form(&username, &secret)?;
+        self.put_user(&username, true, Some(&stored))?;
         Ok(Provisioned {
             username,
             already_existed: false,
@@ -193,7 +249,8 @@ fn unavailable(error: rusqlite::Error) -> HostError {
 
 impl Directory for SqliteDirectory {
     fn find_user(&self, username: &str) -> Result<Option<User>, HostError> {
-        self.connection()
+        let found = self
+            .connection()
             .query_row(
                 "SELECT username, is_agent, totp_secret FROM users WHERE username = ?1",
                 [username],
@@ -206,7 +263,21 @@ impl Directory for SqliteDirectory {
                 },
             )
             .optional()
-            .map_err(unavailable)
+            .map_err(unavailable)?;
+        let Some(mut user) = found else {
+            return Ok(None);
+        };
+        // Opened here, once per call; the plain text lives only in this
+        // call's `User` (zeroized on drop) and the guest's copy.
+        if let Some(stored) = user.totp_secret.take_if(|stored| is_sealed(stored)) {
+            let opened = match &self.key {
+                Some(key) => key.open(&user.username, &stored),
+                None => Err(CannotDecrypt),
+            };
+            user.totp_secret =
+                Some(opened.map_err(|error| HostError::Unavailable(error.to_string()))?);
+        }
+        Ok(Some(user))
     }
 
     fn workflow_slug(&self, workflow_id: &str) -> Result<Option<String>, HostError> {

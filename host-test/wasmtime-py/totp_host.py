@@ -43,6 +43,9 @@ DEFAULT_COMPONENT = Path(
     or REPO_ROOT / "target" / "guest" / "get_totp_code.component.wasm"
 )
 
+#: How totp-host marks a secret it sealed with its store key.
+SEALED_PREFIX = "enc:v1:"
+
 SECRETS = "agent-tools:totp/secrets@0.1.0"
 WORKFLOW = "agent-tools:totp/workflow@0.1.0"
 WALL_CLOCK = "wasi:clocks/wall-clock@0.2.0"
@@ -134,6 +137,10 @@ class SqliteDirectory:
         if not rows:
             return None
         name, is_agent, secret = rows[0]
+        if secret is not None and secret.startswith(SEALED_PREFIX):
+            # Sealed by totp-host (README, *Secrets at rest*): this host does
+            # not hold the key, so it reads plain-text stores only.
+            raise Unavailable("cannot decrypt the stored secret (sealed secrets need totp-host)")
         return User(name, bool(is_agent or 0), secret)
 
     def workflow_slug(self, workflow_id: str) -> Optional[str]:

@@ -5,6 +5,7 @@
 
 mod access_policy;
 mod artifact;
+mod at_rest;
 mod cli;
 mod conformance;
 mod differential;

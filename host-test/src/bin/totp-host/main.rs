@@ -11,7 +11,9 @@ use std::sync::Arc;
 mod bench;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use totp_host::{AccessPolicy, Call, Clock, NodeRef, SandboxConfig, SqliteDirectory, TotpTool};
+use totp_host::{
+    AccessPolicy, Call, Clock, NodeRef, SandboxConfig, SqliteDirectory, StoreKey, TotpTool,
+};
 use wasmtime::Result;
 use wasmtime::error::Context;
 
@@ -28,6 +30,12 @@ struct Cli {
     /// workflow, or any agent user (people never).
     #[arg(long, global = true, value_enum, default_value_t = Policy::OwnWorkflow)]
     policy: Policy,
+
+    /// The 256-bit key that seals secrets at rest (and signs the compiled
+    /// cache). Default: $TOTP_HOST_KEY (base64), else
+    /// $XDG_CONFIG_HOME/totp-host/store.key, created on first use.
+    #[arg(long, global = true, value_name = "PATH")]
+    key_file: Option<PathBuf>,
 
     #[command(subcommand)]
     command: Command,
@@ -91,6 +99,9 @@ enum Command {
     },
     /// Print the tool definition to register with an LLM.
     Describe,
+    /// Maintain the store.
+    #[command(subcommand)]
+    Store(StoreCommand),
     /// Measure the tool on this machine: ns per call natively, in a warm
     /// instance and in a fresh instance per call, against pyotp.
     Bench {
@@ -116,6 +127,13 @@ enum Command {
     },
 }
 
+#[derive(Subcommand)]
+enum StoreCommand {
+    /// Seal every plain-text secret (rows written by other tools) with the
+    /// store key, in one transaction.
+    Encrypt,
+}
+
 /// The demo store's workflow: its tool node is linked to one agent.
 const DEMO_WORKFLOW: &str = "demo-workflow";
 const DEMO_SLUG: &str = "my-workflow";
@@ -126,28 +144,31 @@ fn main() -> ExitCode {
     let Cli {
         db,
         policy,
+        key_file,
         command,
     } = Cli::parse();
+    let store = StoreArgs { db, key_file };
     let outcome = match command {
         Command::GetTotpCode {
             username,
             workflow,
             node,
             at,
-        } => get_totp_code(db, policy, &username, workflow.zip(node), at),
+        } => get_totp_code(&store, policy, &username, workflow.zip(node), at),
         Command::CreateAgentUser {
             workflow,
             tool_node,
             secret,
             show_secret,
-        } => create_agent_user(db, workflow, tool_node, secret.as_deref(), show_secret),
+        } => create_agent_user(&store, workflow, tool_node, secret.as_deref(), show_secret),
         Command::LinkTool {
             workflow,
             slug,
             tool_node,
             agent_node,
-        } => link_tool(db, &workflow, &slug, &tool_node, &agent_node),
-        Command::Describe => describe(),
+        } => link_tool(&store, &workflow, &slug, &tool_node, &agent_node),
+        Command::Describe => describe(&store),
+        Command::Store(StoreCommand::Encrypt) => encrypt_store(&store),
         Command::Bench {
             calls,
             json,
@@ -175,14 +196,14 @@ fn exit_status(result: &str) -> ExitCode {
 }
 
 fn get_totp_code(
-    db: Option<PathBuf>,
+    store: &StoreArgs,
     policy: Policy,
     username: &str,
     node: Option<(String, String)>,
     at: Option<u64>,
 ) -> Result<ExitCode> {
-    let (directory, default_node) = open_store(db)?;
-    let tool = load_tool()?;
+    let (directory, default_node) = store.open(Access::Read)?;
+    let tool = load_tool(store)?;
     let mut call = Call::new(Arc::new(directory)).with_policy(match policy {
         Policy::OwnWorkflow => AccessPolicy::OwnWorkflow,
         Policy::AnyAgent => AccessPolicy::AnyAgent,
@@ -199,13 +220,13 @@ fn get_totp_code(
 }
 
 fn create_agent_user(
-    db: Option<PathBuf>,
+    store: &StoreArgs,
     workflow: String,
     tool_node: String,
     secret: Option<&str>,
     show_secret: bool,
 ) -> Result<ExitCode> {
-    let (directory, _) = open_store(db)?;
+    let (directory, _) = store.open(Access::Write)?;
     let provisioned = directory.create_agent_user(&NodeRef::new(workflow, tool_node), secret)?;
     let mut out = serde_json::json!({
         "username": provisioned.username,
@@ -219,13 +240,13 @@ fn create_agent_user(
 }
 
 fn link_tool(
-    db: Option<PathBuf>,
+    store: &StoreArgs,
     workflow: &str,
     slug: &str,
     tool_node: &str,
     agent_node: &str,
 ) -> Result<ExitCode> {
-    let (directory, _) = open_store(db)?;
+    let (directory, _) = store.open(Access::Write)?;
     directory.link_tool(workflow, slug, tool_node, agent_node)?;
     println!(
         "{}",
@@ -235,45 +256,80 @@ fn link_tool(
     Ok(ExitCode::SUCCESS)
 }
 
-fn describe() -> Result<ExitCode> {
-    let definition = load_tool()?.describe()?;
+fn describe(store: &StoreArgs) -> Result<ExitCode> {
+    let definition = load_tool(store)?.describe()?;
     println!("{definition}");
     Ok(ExitCode::SUCCESS)
 }
 
+fn encrypt_store(store: &StoreArgs) -> Result<ExitCode> {
+    let (directory, _) = store.open(Access::Write)?;
+    let sealed = directory.seal_plain_secrets()?;
+    println!("{}", serde_json::json!({ "sealed": sealed }));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Where the store and its key are.
+struct StoreArgs {
+    db: Option<PathBuf>,
+    key_file: Option<PathBuf>,
+}
+
+/// Whether a command writes secrets (and so needs a key, made on first use)
+/// or only reads them (a key opens sealed ones when there is one).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Access {
+    Read,
+    Write,
+}
+
+impl StoreArgs {
+    fn key(&self, create: bool) -> Result<Option<StoreKey>> {
+        Ok(StoreKey::locate(self.key_file.as_deref(), create)?)
+    }
+
+    /// The store named by `--db`, or the per-user demo store, whose tool
+    /// node is the default calling context so that a bare `get-totp-code`
+    /// prints a code.
+    fn open(&self, access: Access) -> Result<(SqliteDirectory, Option<NodeRef>)> {
+        let path = match &self.db {
+            Some(path) => path.clone(),
+            None => default_store_path()?,
+        };
+        let fresh = self.db.is_none() && !path.exists();
+        let mut directory = SqliteDirectory::open(&path)?;
+        if let Some(key) = self.key(access == Access::Write || fresh)? {
+            directory = directory.with_key(key);
+        }
+        if self.db.is_some() {
+            return Ok((directory, None));
+        }
+        if fresh {
+            directory.link_tool(DEMO_WORKFLOW, DEMO_SLUG, DEMO_TOOL_NODE, DEMO_AGENT_NODE)?;
+            let node = NodeRef::new(DEMO_WORKFLOW, DEMO_TOOL_NODE);
+            directory
+                .create_agent_user(&node, None)
+                .context("seeding the demo store")?;
+            eprintln!("totp-host: created the demo store {}", path.display());
+        }
+        Ok((directory, Some(NodeRef::new(DEMO_WORKFLOW, DEMO_TOOL_NODE))))
+    }
+}
+
 /// The component, from the per-user cache of its compiled form when there
-/// is one: a process that only prints a code should not run a compiler.
-/// One call per process: reserving a pool of instance slots would cost more
-/// than it saves, so instances are allocated on demand.
-fn load_tool() -> Result<TotpTool> {
+/// is one that verifies under the store key: a process that only prints a
+/// code should not run a compiler. One call per process: reserving a pool
+/// of instance slots would cost more than it saves, so instances are
+/// allocated on demand.
+fn load_tool(store: &StoreArgs) -> Result<TotpTool> {
     let config = SandboxConfig {
         pooling: false,
         ..SandboxConfig::default()
     };
-    match totp_host::cache::default_cache_dir() {
-        Some(dir) => TotpTool::cached(&dir, config),
-        None => TotpTool::with_config(config),
+    match (totp_host::cache::default_cache_dir(), store.key(true)?) {
+        (Some(dir), Some(key)) => TotpTool::cached(&dir, &key, config),
+        _ => TotpTool::with_config(config),
     }
-}
-
-/// The store named by `--db`, or the per-user demo store, whose tool node is
-/// the default calling context so that a bare `get-totp-code` prints a code.
-fn open_store(db: Option<PathBuf>) -> Result<(SqliteDirectory, Option<NodeRef>)> {
-    if let Some(path) = db {
-        return Ok((SqliteDirectory::open(&path)?, None));
-    }
-    let path = default_store_path()?;
-    let fresh = !path.exists();
-    let directory = SqliteDirectory::open(&path)?;
-    if fresh {
-        directory.link_tool(DEMO_WORKFLOW, DEMO_SLUG, DEMO_TOOL_NODE, DEMO_AGENT_NODE)?;
-        let node = NodeRef::new(DEMO_WORKFLOW, DEMO_TOOL_NODE);
-        directory
-            .create_agent_user(&node, None)
-            .context("seeding the demo store")?;
-        eprintln!("totp-host: created the demo store {}", path.display());
-    }
-    Ok((directory, Some(NodeRef::new(DEMO_WORKFLOW, DEMO_TOOL_NODE))))
 }
 
 /// `$XDG_DATA_HOME/totp-host/store.sqlite3` (`~/.local/share/...` on Linux;
