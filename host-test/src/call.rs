@@ -1,6 +1,7 @@
 //! The context of one tool call: what the component's imports answer from.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use get_totp_code::platform::{Directory, HostError, NodeRef, Platform, User};
@@ -67,6 +68,62 @@ impl Call {
     pub fn with_policy(mut self, policy: AccessPolicy) -> Self {
         self.policy = policy;
         self
+    }
+
+    /// This call with its graph lookups remembered for its duration: the
+    /// access policy asks for the slug and the tool edge the guest has just
+    /// read, and a remote store should be asked once.
+    pub(crate) fn remembering_lookups(&self) -> Call {
+        Call {
+            directory: Arc::new(Remembered {
+                directory: self.directory.clone(),
+                slugs: Mutex::default(),
+                edges: Mutex::default(),
+            }),
+            ..self.clone()
+        }
+    }
+}
+
+/// A directory whose graph answers are kept for one call (failures are
+/// not kept: each is the caller's to see).
+struct Remembered {
+    directory: Arc<dyn Directory + Send + Sync>,
+    slugs: Mutex<HashMap<String, Option<String>>>,
+    edges: Mutex<HashMap<[String; 3], Vec<String>>>,
+}
+
+impl Directory for Remembered {
+    fn find_user(&self, username: &str) -> Result<Option<User>, HostError> {
+        self.directory.find_user(username)
+    }
+
+    fn workflow_slug(&self, workflow_id: &str) -> Result<Option<String>, HostError> {
+        let mut slugs = self.slugs.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(slug) = slugs.get(workflow_id) {
+            return Ok(slug.clone());
+        }
+        let slug = self.directory.workflow_slug(workflow_id)?;
+        slugs.insert(workflow_id.to_owned(), slug.clone());
+        Ok(slug)
+    }
+
+    fn edge_targets(
+        &self,
+        workflow_id: &str,
+        source_node_id: &str,
+        label: &str,
+    ) -> Result<Vec<String>, HostError> {
+        let key = [workflow_id, source_node_id, label].map(str::to_owned);
+        let mut edges = self.edges.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(targets) = edges.get(&key) {
+            return Ok(targets.clone());
+        }
+        let targets = self
+            .directory
+            .edge_targets(workflow_id, source_node_id, label)?;
+        edges.insert(key, targets.clone());
+        Ok(targets)
     }
 }
 

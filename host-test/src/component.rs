@@ -142,7 +142,7 @@ impl TotpTool {
 
     fn new_store(&self, call: &Call) -> Store<CallState> {
         let state = CallState {
-            call: call.clone(),
+            call: call.remembering_lookups(),
             limiter: CallLimiter::new(self.config.memory_limit),
         };
         let mut store = Store::new(&self.engine, state);

@@ -4,8 +4,8 @@
 //!   fresh, isolated store and instance ([`SandboxConfig`] sets its limits;
 //!   a failed call is a [`CallError`]).
 //! - [`Directory`]: what a platform plugs in (users, workflow graph), the
-//!   guest's own trait; [`SqliteDirectory`] is the reference store and
-//!   [`MemoryDirectory`] an in-memory one.
+//!   guest's own trait; [`Store`] is the reference store (SQLite or
+//!   PostgreSQL) and [`MemoryDirectory`] an in-memory one.
 //! - [`Call`]: the per-call context (directory, tool node, clock, and the
 //!   [`AccessPolicy`]).
 
@@ -16,7 +16,7 @@ mod component;
 pub mod memory;
 mod policy;
 mod sandbox;
-mod sqlite;
+pub mod store;
 pub mod store_key;
 
 pub use call::{Call, Clock};
@@ -25,7 +25,7 @@ pub use get_totp_code::platform::{Directory, HostError, NodeRef, User};
 pub use memory::MemoryDirectory;
 pub use policy::AccessPolicy;
 pub use sandbox::{CallError, SandboxConfig};
-pub use sqlite::{Provisioned, SqliteDirectory};
+pub use store::{Provisioned, Store};
 pub use store_key::StoreKey;
 
 /// The component, as built by `build.rs`.

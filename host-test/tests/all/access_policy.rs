@@ -1,11 +1,11 @@
 //! The reference host's access policy, through the component.
 
-use totp_host::{AccessPolicy, SqliteDirectory};
+use totp_host::{AccessPolicy, Store};
 
 use crate::util::*;
 
 /// Two workflows with one agent each, and a person.
-fn two_workflows() -> SqliteDirectory {
+fn two_workflows() -> Store {
     let directory = store();
     directory
         .link_tool("wf-1", "alpha", "tool_1", "agent_a")

@@ -171,7 +171,7 @@ fn plain_rows_keep_working_until_store_encrypt_seals_them() {
         dir.path().join("store.key"),
     );
     let secret = RFC6238.sha1_secret();
-    let store = totp_host::SqliteDirectory::open(&db).unwrap();
+    let store = totp_host::Store::sqlite(&db).unwrap();
     store.put_user("agent_x_1", true, Some(&secret)).unwrap();
     store
         .put_user("agent_x_2", true, Some(&secret.to_lowercase()))

@@ -17,7 +17,7 @@ use get_totp_code::tool::ErrorCode;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use totp_host::memory::{Failure, Tables};
-use totp_host::{AccessPolicy, Call, Clock, Directory, MemoryDirectory, NodeRef, SqliteDirectory};
+use totp_host::{AccessPolicy, Call, Clock, Directory, MemoryDirectory, NodeRef, Store};
 
 use crate::util::tool;
 
@@ -188,7 +188,7 @@ fn every_case_passes_through_the_rust_host() {
 fn every_case_passes_over_the_sqlite_store() {
     let mut compared = 0;
     for case in CASES.iter().filter(|case| case.host_failure.is_none()) {
-        let store = SqliteDirectory::in_memory().unwrap();
+        let store = Store::in_memory().unwrap();
         store.import(&case.store).unwrap();
         let over_sqlite = run_case(case, Arc::new(store));
         let over_memory = run_case(case, Arc::new(memory_directory(case)));

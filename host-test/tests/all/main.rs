@@ -13,6 +13,8 @@ mod hostile_guests;
 mod hostile_hosts;
 mod load;
 mod other_hosts;
+mod pg_server;
+mod postgres;
 mod secret_hygiene;
 mod util;
 mod warm_instance;

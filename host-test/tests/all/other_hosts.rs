@@ -234,7 +234,7 @@ fn the_three_clis_agree() {
         let case = case(name);
         let sqlite = dir.path().join(format!("{name}.sqlite3"));
         let json_store = dir.path().join(format!("{name}.json"));
-        totp_host::SqliteDirectory::open(&sqlite)
+        totp_host::Store::sqlite(&sqlite)
             .unwrap()
             .import(&case.store)
             .unwrap();

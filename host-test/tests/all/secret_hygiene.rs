@@ -86,7 +86,7 @@ fn no_error_result_contains_the_secret() {
 fn the_cli_prints_no_secret_on_any_path() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("store.sqlite3");
-    let directory = totp_host::SqliteDirectory::open(&db).unwrap();
+    let directory = totp_host::Store::sqlite(&db).unwrap();
     let forms = stored_forms();
     for (i, (stored, _)) in forms.iter().enumerate() {
         directory

@@ -4,7 +4,7 @@
 use std::sync::{Arc, LazyLock, OnceLock};
 
 use serde_json::Value;
-use totp_host::{Call, Clock, Directory, MemoryDirectory, NodeRef, SqliteDirectory, TotpTool};
+use totp_host::{Call, Clock, Directory, MemoryDirectory, NodeRef, Store, TotpTool};
 
 /// Compiling the component takes tens of milliseconds; do it once.
 pub fn tool() -> &'static TotpTool {
@@ -12,8 +12,8 @@ pub fn tool() -> &'static TotpTool {
     TOOL.get_or_init(|| TotpTool::new().expect("the component loads"))
 }
 
-pub fn store() -> SqliteDirectory {
-    SqliteDirectory::in_memory().expect("in-memory store")
+pub fn store() -> Store {
+    Store::in_memory().expect("in-memory store")
 }
 
 /// A call against `directory` at a fixed time, outside any workflow.

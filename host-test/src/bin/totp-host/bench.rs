@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use serde::Serialize;
-use totp_host::{Call, Clock, MemoryDirectory, SandboxConfig, TotpTool};
+use totp_host::{Call, Clock, MemoryDirectory, NodeRef, SandboxConfig, Store, TotpTool};
 use wasmtime::Result;
 
 const BENCH_USER: &str = "agent_bench_agent";
@@ -203,14 +203,17 @@ fn run(calls: u64, python: &str) -> Result<Report> {
 
 /// Fresh-instance calls per second with `threads` threads sharing `tool`.
 fn throughput(tool: &TotpTool, threads: usize, calls: u64) -> f64 {
-    let call = bench_call();
+    throughput_of(tool, &bench_call(), BENCH_USER, threads, calls)
+}
+
+fn throughput_of(tool: &TotpTool, call: &Call, username: &str, threads: usize, calls: u64) -> f64 {
     let per_thread = calls.max(threads as u64) / threads as u64;
     let started = Instant::now();
     std::thread::scope(|scope| {
         for _ in 0..threads {
             scope.spawn(|| {
                 for _ in 0..per_thread {
-                    black_box(tool.get_totp_code(&call, BENCH_USER));
+                    black_box(tool.get_totp_code(call, username));
                 }
             });
         }
@@ -274,8 +277,17 @@ struct LoadReport {
 }
 
 /// `totp-host load`: prints the report; exit status 1 when a call failed.
-pub fn load(calls: u64, threads: u64) -> Result<ExitCode> {
-    let report = run_load(calls, threads)?;
+/// With a store, every call asks it for `username` (the store must hold
+/// that agent); otherwise the calls go to an in-memory agent.
+pub fn load(calls: u64, threads: u64, store: Option<(Store, String)>) -> Result<ExitCode> {
+    let (call, username) = match store {
+        Some((store, username)) => (
+            Call::new(Arc::new(store)).with_clock(Clock::Fixed(BENCH_TIME)),
+            username,
+        ),
+        None => (bench_call(), BENCH_USER.to_owned()),
+    };
+    let report = run_load(calls, threads, &call, &username)?;
     println!("{}", serde_json::to_string(&report)?);
     Ok(if report.failures == 0 {
         ExitCode::SUCCESS
@@ -287,12 +299,14 @@ pub fn load(calls: u64, threads: u64) -> Result<ExitCode> {
 /// `calls` fresh-instance calls on `threads` threads sharing one engine,
 /// after a warm-up that lets every pool slot be used once; a call fails
 /// when its answer differs from the native computation.
-fn run_load(calls: u64, threads: u64) -> Result<LoadReport> {
+fn run_load(calls: u64, threads: u64, call: &Call, username: &str) -> Result<LoadReport> {
     use std::sync::atomic::{AtomicU64, Ordering};
 
     let tool = TotpTool::new()?;
-    let call = bench_call();
-    let expected = native_call(&call);
+    let expected = get_totp_code::get_totp_code_json(call, username);
+    if !expected.contains("\"success\":true") {
+        wasmtime::bail!("the store does not answer {username} with a code: {expected}");
+    }
     let failures = AtomicU64::new(0);
     let threads = threads.max(1);
     let run = |count: u64| {
@@ -300,7 +314,7 @@ fn run_load(calls: u64, threads: u64) -> Result<LoadReport> {
             for _ in 0..threads {
                 scope.spawn(|| {
                     for _ in 0..count / threads {
-                        if tool.get_totp_code(&call, BENCH_USER) != expected {
+                        if tool.get_totp_code(call, username) != expected {
                             failures.fetch_add(1, Ordering::Relaxed);
                         }
                     }
@@ -331,4 +345,99 @@ fn resident_kib() -> u64 {
         .ok()
         .and_then(|statm| statm.split_whitespace().nth(1)?.parse::<u64>().ok())
         .map_or(0, |pages| pages * 4)
+}
+
+/// One store's figures in `totp-host bench-stores`.
+#[derive(Debug, Serialize)]
+struct StoreFigures {
+    store: String,
+    by_username_ns: f64,
+    auto_resolve_ns: f64,
+    /// Store queries per call, under the default access policy.
+    queries_by_username: f64,
+    queries_auto_resolve: f64,
+    /// Fresh-instance calls per second by username, with 1, 2 and 4 threads.
+    threads: Vec<Throughput>,
+}
+
+const STORE_WORKFLOW: &str = "wf-bench";
+const STORE_TOOL_NODE: &str = "tool_bench";
+
+/// `totp-host bench-stores STORE...`: the same calls against each store,
+/// in one run: by username and auto-resolved through the tool edge (five
+/// imports), queries per call, and throughput by threads.
+pub fn bench_stores(calls: u64, stores: &[String], json: bool) -> Result<ExitCode> {
+    let tool = TotpTool::new()?;
+    let mut figures = Vec::new();
+    for name in stores {
+        let store = Arc::new(Store::open(name)?);
+        store.link_tool(STORE_WORKFLOW, "bench", STORE_TOOL_NODE, "agent_bench")?;
+        store.put_user(BENCH_USER, true, Some(BENCH_SECRET))?;
+        let by_username = Call::new(store.clone()).with_clock(Clock::Fixed(BENCH_TIME));
+        let resolving = by_username
+            .clone()
+            .at_node(NodeRef::new(STORE_WORKFLOW, STORE_TOOL_NODE));
+        for (call, username) in [(&by_username, BENCH_USER), (&resolving, "")] {
+            let answer = tool.get_totp_code(call, username);
+            if !answer.contains(BENCH_USER) {
+                wasmtime::bail!("{name}: unexpected answer {answer}");
+            }
+        }
+        let queries = |call: &Call, username: &str| {
+            let before = store.queries();
+            for _ in 0..100 {
+                black_box(tool.get_totp_code(call, username));
+            }
+            (store.queries() - before) as f64 / 100.0
+        };
+        figures.push(StoreFigures {
+            store: name.clone(),
+            by_username_ns: ns_per_call(calls, || {
+                black_box(tool.get_totp_code(&by_username, BENCH_USER));
+            }),
+            auto_resolve_ns: ns_per_call(calls, || {
+                black_box(tool.get_totp_code(&resolving, ""));
+            }),
+            queries_by_username: queries(&by_username, BENCH_USER),
+            queries_auto_resolve: queries(&resolving, ""),
+            threads: [1, 2, 4]
+                .into_iter()
+                .map(|threads| Throughput {
+                    threads,
+                    calls_per_second: throughput_of(
+                        &tool,
+                        &by_username,
+                        BENCH_USER,
+                        threads,
+                        calls,
+                    ),
+                })
+                .collect(),
+        });
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&figures)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "{:<44} {:>12} {:>12} {:>9} {:>9}  calls/s by threads (1, 2, 4)",
+        "store", "by name ns", "resolve ns", "q/name", "q/resolve"
+    );
+    for f in &figures {
+        let rates: Vec<String> = f
+            .threads
+            .iter()
+            .map(|t| format!("{:.0}", t.calls_per_second))
+            .collect();
+        println!(
+            "{:<44} {:>12.0} {:>12.0} {:>9.1} {:>9.1}  {}",
+            f.store,
+            f.by_username_ns,
+            f.auto_resolve_ns,
+            f.queries_by_username,
+            f.queries_auto_resolve,
+            rates.join(", ")
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -11,9 +11,7 @@ use std::sync::Arc;
 mod bench;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use totp_host::{
-    AccessPolicy, Call, Clock, NodeRef, SandboxConfig, SqliteDirectory, StoreKey, TotpTool,
-};
+use totp_host::{AccessPolicy, Call, Clock, NodeRef, SandboxConfig, Store, StoreKey, TotpTool};
 use wasmtime::Result;
 use wasmtime::error::Context;
 
@@ -21,10 +19,12 @@ use wasmtime::error::Context;
 #[derive(Parser)]
 #[command(version, about)]
 struct Cli {
-    /// SQLite store to use (created with the documented schema when missing).
-    /// Without it, a per-user demo store is used, seeded on first use.
-    #[arg(long, global = true, value_name = "PATH")]
-    db: Option<PathBuf>,
+    /// The store: an SQLite file (created with the schema when missing), or
+    /// a PostgreSQL URL (`postgres://user@host:port/db`) or connection
+    /// string (`host=/path/to/socket dbname=db`). Without it, a per-user
+    /// demo store is used, seeded on first use.
+    #[arg(long, global = true, value_name = "PATH|URL")]
+    db: Option<String>,
 
     /// Which users a tool node may get codes of: only agents of its own
     /// workflow, or any agent user (people never).
@@ -124,6 +124,24 @@ enum Command {
         /// Threads sharing the engine.
         #[arg(long, default_value_t = 4)]
         threads: u64,
+        /// The agent user every call asks the store of --db for (without
+        /// it, the calls go to an in-memory agent).
+        #[arg(long)]
+        username: Option<String>,
+    },
+    /// Per-call cost against each store given (SQLite paths, PostgreSQL
+    /// URLs), in one run: by username, auto-resolved, queries per call,
+    /// throughput with 1, 2 and 4 threads. Writes a bench agent into each.
+    BenchStores {
+        /// Calls to time per figure.
+        #[arg(long, default_value_t = 5_000)]
+        calls: u64,
+        /// Print the figures as JSON.
+        #[arg(long)]
+        json: bool,
+        /// The stores.
+        #[arg(required = true, value_name = "STORE")]
+        stores: Vec<String>,
     },
 }
 
@@ -174,7 +192,21 @@ fn main() -> ExitCode {
             json,
             python,
         } => bench::bench(calls, json, &python),
-        Command::Load { calls, threads } => bench::load(calls, threads),
+        Command::Load {
+            calls,
+            threads,
+            username,
+        } => match username {
+            Some(username) => store.open(Access::Read).and_then(|(directory, _)| {
+                bench::load(calls, threads, Some((directory, username)))
+            }),
+            None => bench::load(calls, threads, None),
+        },
+        Command::BenchStores {
+            calls,
+            json,
+            stores,
+        } => bench::bench_stores(calls, &stores, json),
     };
     outcome.unwrap_or_else(|error| {
         eprintln!("totp-host: {error:#}");
@@ -271,7 +303,7 @@ fn encrypt_store(store: &StoreArgs) -> Result<ExitCode> {
 
 /// Where the store and its key are.
 struct StoreArgs {
-    db: Option<PathBuf>,
+    db: Option<String>,
     key_file: Option<PathBuf>,
 }
 
@@ -291,18 +323,19 @@ impl StoreArgs {
     /// The store named by `--db`, or the per-user demo store, whose tool
     /// node is the default calling context so that a bare `get-totp-code`
     /// prints a code.
-    fn open(&self, access: Access) -> Result<(SqliteDirectory, Option<NodeRef>)> {
-        let path = match &self.db {
-            Some(path) => path.clone(),
-            None => default_store_path()?,
-        };
-        let fresh = self.db.is_none() && !path.exists();
-        let mut directory = SqliteDirectory::open(&path)?;
+    fn open(&self, access: Access) -> Result<(Store, Option<NodeRef>)> {
+        if let Some(db) = &self.db {
+            let mut directory = Store::open(db)?;
+            if let Some(key) = self.key(access == Access::Write)? {
+                directory = directory.with_key(key);
+            }
+            return Ok((directory, None));
+        }
+        let path = default_store_path()?;
+        let fresh = !path.exists();
+        let mut directory = Store::sqlite(&path)?;
         if let Some(key) = self.key(access == Access::Write || fresh)? {
             directory = directory.with_key(key);
-        }
-        if self.db.is_some() {
-            return Ok((directory, None));
         }
         if fresh {
             directory.link_tool(DEMO_WORKFLOW, DEMO_SLUG, DEMO_TOOL_NODE, DEMO_AGENT_NODE)?;

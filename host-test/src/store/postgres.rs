@@ -1,0 +1,279 @@
+//! The PostgreSQL backend, for a fleet of hosts on one database: a bounded
+//! pool of connections (deadpool-postgres) with prepared statements cached
+//! per connection, a statement timeout on the server and a deadline on
+//! every operation here. A lost connection fails the operation it was
+//! serving (a `host_error` for that call) and is not reused; the next call
+//! connects again, so the host never exits or hangs because the database
+//! blinked.
+//!
+//! The host's lookups are synchronous (they answer the component's imports
+//! on the calling thread), so the async client runs on a small runtime of
+//! the backend's own and each operation blocks on it.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use tokio_postgres::NoTls;
+use wasmtime::Result;
+use wasmtime::error::Context;
+
+use super::{Backend, BackendError, Rewrite, SCHEMA};
+use crate::memory::{EdgeRow, UserRow};
+
+/// Serialises schema creation across hosts starting at once (an arbitrary
+/// constant: "totp" in ASCII).
+const SCHEMA_LOCK: i64 = 0x746f_7470;
+
+/// Pool and timeout settings.
+#[derive(Debug, Clone)]
+pub struct PostgresOptions {
+    /// Connections kept at most.
+    pub max_connections: usize,
+    /// The longest any one operation may take, connecting included; also
+    /// the server-side statement timeout.
+    pub timeout: Duration,
+}
+
+impl Default for PostgresOptions {
+    fn default() -> Self {
+        PostgresOptions {
+            max_connections: 8,
+            timeout: Duration::from_secs(2),
+        }
+    }
+}
+
+pub struct PostgresBackend {
+    runtime: tokio::runtime::Runtime,
+    pool: Pool,
+    timeout: Duration,
+}
+
+fn failed(error: impl std::fmt::Display) -> BackendError {
+    BackendError(error.to_string())
+}
+
+impl PostgresBackend {
+    /// Connects (checking the server answers) and creates the schema when
+    /// missing, in one transaction under an advisory lock.
+    pub fn connect(connection: &str, options: PostgresOptions) -> Result<Self> {
+        let mut config = tokio_postgres::Config::from_str(connection)
+            .context("reading the PostgreSQL connection string")?;
+        config.connect_timeout(options.timeout);
+        config.options(format!(
+            "-c statement_timeout={}",
+            options.timeout.as_millis()
+        ));
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("totp-postgres")
+            .enable_all()
+            .build()
+            .context("starting the PostgreSQL client's runtime")?;
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(options.max_connections.max(1))
+            .runtime(Runtime::Tokio1)
+            .wait_timeout(Some(options.timeout))
+            .create_timeout(Some(options.timeout))
+            .recycle_timeout(Some(options.timeout))
+            .build()
+            .context("creating the PostgreSQL connection pool")?;
+        let backend = PostgresBackend {
+            runtime,
+            pool,
+            timeout: options.timeout,
+        };
+        backend
+            .run(async |pool| {
+                let mut client = pool.get().await.map_err(failed)?;
+                let transaction = client.transaction().await.map_err(failed)?;
+                transaction
+                    .batch_execute(&format!("SELECT pg_advisory_xact_lock({SCHEMA_LOCK});"))
+                    .await
+                    .map_err(failed)?;
+                transaction.batch_execute(SCHEMA).await.map_err(failed)?;
+                transaction.commit().await.map_err(failed)
+            })
+            .context("preparing the PostgreSQL store")?;
+        Ok(backend)
+    }
+
+    /// Runs one operation on the pool, within the deadline.
+    fn run<T>(
+        &self,
+        operation: impl AsyncFnOnce(&Pool) -> Result<T, BackendError>,
+    ) -> Result<T, BackendError> {
+        self.runtime.block_on(async {
+            tokio::time::timeout(self.timeout, operation(&self.pool))
+                .await
+                .unwrap_or_else(|_| {
+                    Err(BackendError(format!(
+                        "no answer from PostgreSQL within {} ms",
+                        self.timeout.as_millis()
+                    )))
+                })
+        })
+    }
+
+    /// One statement with its parameters: the rows it returns.
+    fn query(
+        &self,
+        sql: &'static str,
+        params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+    ) -> Result<Vec<tokio_postgres::Row>, BackendError> {
+        self.run(async |pool| {
+            let client = pool.get().await.map_err(failed)?;
+            let statement = client.prepare_cached(sql).await.map_err(failed)?;
+            client.query(&statement, params).await.map_err(failed)
+        })
+    }
+
+    /// One statement with its parameters: how many rows it changed.
+    fn execute(
+        &self,
+        sql: &'static str,
+        params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+    ) -> Result<u64, BackendError> {
+        self.run(async |pool| {
+            let client = pool.get().await.map_err(failed)?;
+            let statement = client.prepare_cached(sql).await.map_err(failed)?;
+            client.execute(&statement, params).await.map_err(failed)
+        })
+    }
+}
+
+fn user_row(row: &tokio_postgres::Row) -> Result<UserRow, BackendError> {
+    Ok(UserRow {
+        username: row.try_get(0).map_err(failed)?,
+        is_agent: row
+            .try_get::<_, Option<i32>>(1)
+            .map_err(failed)?
+            .unwrap_or(0)
+            != 0,
+        totp_secret: row.try_get(2).map_err(failed)?,
+    })
+}
+
+impl Backend for PostgresBackend {
+    fn user(&self, username: &str) -> Result<Option<UserRow>, BackendError> {
+        let rows = self.query(
+            "SELECT username, is_agent, totp_secret FROM users WHERE username = $1",
+            &[&username],
+        )?;
+        rows.first().map(user_row).transpose()
+    }
+
+    fn workflow_slug(&self, workflow_id: &str) -> Result<Option<String>, BackendError> {
+        let rows = self.query("SELECT slug FROM workflows WHERE id = $1", &[&workflow_id])?;
+        match rows.first() {
+            Some(row) => row.try_get(0).map_err(failed),
+            None => Ok(None),
+        }
+    }
+
+    fn edge_targets(
+        &self,
+        workflow_id: &str,
+        source_node_id: &str,
+        label: &str,
+    ) -> Result<Vec<String>, BackendError> {
+        self.query(
+            "SELECT target_node_id FROM workflow_edges \
+             WHERE workflow_id = $1 AND source_node_id = $2 AND edge_label = $3",
+            &[&workflow_id, &source_node_id, &label],
+        )?
+        .iter()
+        .map(|row| row.try_get(0).map_err(failed))
+        .collect()
+    }
+
+    fn insert_user(&self, row: &UserRow) -> Result<bool, BackendError> {
+        let inserted = self.execute(
+            "INSERT INTO users (username, is_agent, totp_secret) VALUES ($1, $2, $3) \
+             ON CONFLICT (username) DO NOTHING",
+            &[&row.username, &i32::from(row.is_agent), &row.totp_secret],
+        )?;
+        Ok(inserted == 1)
+    }
+
+    fn put_user(&self, row: &UserRow) -> Result<(), BackendError> {
+        self.execute(
+            "INSERT INTO users (username, is_agent, totp_secret) VALUES ($1, $2, $3) \
+             ON CONFLICT (username) DO UPDATE \
+             SET is_agent = excluded.is_agent, totp_secret = excluded.totp_secret",
+            &[&row.username, &i32::from(row.is_agent), &row.totp_secret],
+        )
+        .map(drop)
+    }
+
+    fn put_workflow(&self, workflow_id: &str, slug: Option<&str>) -> Result<(), BackendError> {
+        self.execute(
+            "INSERT INTO workflows (id, slug) VALUES ($1, $2) \
+             ON CONFLICT (id) DO UPDATE SET slug = excluded.slug",
+            &[&workflow_id, &slug],
+        )
+        .map(drop)
+    }
+
+    fn put_edge(&self, edge: &EdgeRow, unless_present: bool) -> Result<(), BackendError> {
+        let sql = if unless_present {
+            "INSERT INTO workflow_edges (workflow_id, source_node_id, target_node_id, edge_label) \
+             SELECT $1, $2, $3, $4 WHERE NOT EXISTS (SELECT 1 FROM workflow_edges \
+             WHERE workflow_id = $1 AND source_node_id = $2 AND target_node_id = $3 \
+             AND edge_label = $4)"
+        } else {
+            "INSERT INTO workflow_edges (workflow_id, source_node_id, target_node_id, edge_label) \
+             VALUES ($1, $2, $3, $4)"
+        };
+        self.execute(
+            sql,
+            &[
+                &edge.workflow_id,
+                &edge.source_node_id,
+                &edge.target_node_id,
+                &edge.edge_label,
+            ],
+        )
+        .map(drop)
+    }
+
+    fn rewrite_secrets(&self, rewrite: &mut Rewrite<'_>) -> Result<usize, BackendError> {
+        self.run(async |pool| {
+            let mut client = pool.get().await.map_err(failed)?;
+            let transaction = client.transaction().await.map_err(failed)?;
+            let rows = transaction
+                .query(
+                    "SELECT username, totp_secret FROM users \
+                     WHERE totp_secret IS NOT NULL FOR UPDATE",
+                    &[],
+                )
+                .await
+                .map_err(failed)?;
+            let mut changed = 0;
+            for row in rows {
+                let username: String = row.try_get(0).map_err(failed)?;
+                let secret = zeroize::Zeroizing::new(row.try_get::<_, String>(1).map_err(failed)?);
+                if let Some(replacement) = rewrite(&username, &secret)? {
+                    transaction
+                        .execute(
+                            "UPDATE users SET totp_secret = $1 WHERE username = $2",
+                            &[&replacement, &username],
+                        )
+                        .await
+                        .map_err(failed)?;
+                    changed += 1;
+                }
+            }
+            transaction.commit().await.map_err(failed)?;
+            Ok(changed)
+        })
+    }
+}

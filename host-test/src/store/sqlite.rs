@@ -1,0 +1,194 @@
+//! The SQLite backend: one file (or memory), one connection behind a lock.
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+use rusqlite::{Connection, OptionalExtension, params};
+use wasmtime::Result;
+use wasmtime::error::Context;
+
+use super::{Backend, BackendError, Rewrite, SCHEMA};
+use crate::memory::{EdgeRow, UserRow};
+
+pub struct SqliteBackend {
+    connection: Mutex<Connection>,
+}
+
+fn failed(error: rusqlite::Error) -> BackendError {
+    BackendError(error.to_string())
+}
+
+impl SqliteBackend {
+    /// Opens `path`, creating the file and the schema when missing.
+    pub fn open(path: &Path) -> Result<Self> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("creating {}", parent.display()))?;
+        }
+        let connection =
+            Connection::open(path).with_context(|| format!("opening {}", path.display()))?;
+        Self::with_connection(connection)
+            .with_context(|| format!("preparing the store {}", path.display()))
+    }
+
+    pub fn in_memory() -> Result<Self> {
+        Self::with_connection(Connection::open_in_memory()?)
+    }
+
+    fn with_connection(connection: Connection) -> Result<Self> {
+        // Overwrite what an update or delete frees, so that a secret sealed
+        // by `store encrypt` leaves no plain copy in the file's free pages.
+        connection.pragma_update(None, "secure_delete", true)?;
+        // Several processes (CLI calls, a provisioning script) may write at
+        // once: wait for the lock rather than fail.
+        connection.busy_timeout(std::time::Duration::from_secs(5))?;
+        connection.execute_batch(SCHEMA)?;
+        Ok(SqliteBackend {
+            connection: Mutex::new(connection),
+        })
+    }
+
+    fn connection(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock leaves SQLite itself consistent.
+        self.connection.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Backend for SqliteBackend {
+    fn user(&self, username: &str) -> Result<Option<UserRow>, BackendError> {
+        self.connection()
+            .prepare_cached("SELECT username, is_agent, totp_secret FROM users WHERE username = ?1")
+            .and_then(|mut statement| {
+                statement
+                    .query_row([username], |row| {
+                        Ok(UserRow {
+                            username: row.get(0)?,
+                            is_agent: row.get::<_, Option<i64>>(1)?.unwrap_or(0) != 0,
+                            totp_secret: row.get(2)?,
+                        })
+                    })
+                    .optional()
+            })
+            .map_err(failed)
+    }
+
+    fn workflow_slug(&self, workflow_id: &str) -> Result<Option<String>, BackendError> {
+        self.connection()
+            .prepare_cached("SELECT slug FROM workflows WHERE id = ?1")
+            .and_then(|mut statement| {
+                statement
+                    .query_row([workflow_id], |row| row.get::<_, Option<String>>(0))
+                    .optional()
+            })
+            .map(Option::flatten)
+            .map_err(failed)
+    }
+
+    fn edge_targets(
+        &self,
+        workflow_id: &str,
+        source_node_id: &str,
+        label: &str,
+    ) -> Result<Vec<String>, BackendError> {
+        self.connection()
+            .prepare_cached(
+                "SELECT target_node_id FROM workflow_edges \
+                 WHERE workflow_id = ?1 AND source_node_id = ?2 AND edge_label = ?3 \
+                 ORDER BY rowid",
+            )
+            .and_then(|mut statement| {
+                statement
+                    .query_map(params![workflow_id, source_node_id, label], |row| {
+                        row.get(0)
+                    })?
+                    .collect()
+            })
+            .map_err(failed)
+    }
+
+    fn insert_user(&self, row: &UserRow) -> Result<bool, BackendError> {
+        self.connection()
+            .execute(
+                "INSERT INTO users (username, is_agent, totp_secret) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT (username) DO NOTHING",
+                params![row.username, row.is_agent, row.totp_secret],
+            )
+            .map(|inserted| inserted == 1)
+            .map_err(failed)
+    }
+
+    fn put_user(&self, row: &UserRow) -> Result<(), BackendError> {
+        self.connection()
+            .execute(
+                "INSERT OR REPLACE INTO users (username, is_agent, totp_secret) VALUES (?1, ?2, ?3)",
+                params![row.username, row.is_agent, row.totp_secret],
+            )
+            .map(drop)
+            .map_err(failed)
+    }
+
+    fn put_workflow(&self, workflow_id: &str, slug: Option<&str>) -> Result<(), BackendError> {
+        self.connection()
+            .execute(
+                "INSERT INTO workflows (id, slug) VALUES (?1, ?2) \
+                 ON CONFLICT (id) DO UPDATE SET slug = excluded.slug",
+                params![workflow_id, slug],
+            )
+            .map(drop)
+            .map_err(failed)
+    }
+
+    fn put_edge(&self, edge: &EdgeRow, unless_present: bool) -> Result<(), BackendError> {
+        let sql = if unless_present {
+            "INSERT INTO workflow_edges (workflow_id, source_node_id, target_node_id, edge_label) \
+             SELECT ?1, ?2, ?3, ?4 WHERE NOT EXISTS (SELECT 1 FROM workflow_edges \
+             WHERE workflow_id = ?1 AND source_node_id = ?2 AND target_node_id = ?3 \
+             AND edge_label = ?4)"
+        } else {
+            "INSERT INTO workflow_edges (workflow_id, source_node_id, target_node_id, edge_label) \
+             VALUES (?1, ?2, ?3, ?4)"
+        };
+        self.connection()
+            .execute(
+                sql,
+                params![
+                    edge.workflow_id,
+                    edge.source_node_id,
+                    edge.target_node_id,
+                    edge.edge_label
+                ],
+            )
+            .map(drop)
+            .map_err(failed)
+    }
+
+    fn rewrite_secrets(&self, rewrite: &mut Rewrite<'_>) -> Result<usize, BackendError> {
+        let mut connection = self.connection();
+        let transaction = connection.transaction().map_err(failed)?;
+        let rows: Vec<(String, zeroize::Zeroizing<String>)> = {
+            let mut statement = transaction
+                .prepare("SELECT username, totp_secret FROM users WHERE totp_secret IS NOT NULL")
+                .map_err(failed)?;
+            statement
+                .query_map([], |row| {
+                    Ok((row.get(0)?, zeroize::Zeroizing::new(row.get(1)?)))
+                })
+                .and_then(|rows| rows.collect())
+                .map_err(failed)?
+        };
+        let mut changed = 0;
+        for (username, secret) in rows {
+            if let Some(replacement) = rewrite(&username, &secret)? {
+                transaction
+                    .execute(
+                        "UPDATE users SET totp_secret = ?1 WHERE username = ?2",
+                        params![replacement, username],
+                    )
+                    .map_err(failed)?;
+                changed += 1;
+            }
+        }
+        transaction.commit().map_err(failed)?;
+        Ok(changed)
+    }
+}

@@ -1,0 +1,222 @@
+//! The PostgreSQL store against a real server (see `pg_server`): the
+//! conformance cases, two host processes at once, an outage mid-run, and
+//! provisioning races.
+
+use std::process::{Command, Output, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use totp_host::store::PostgresOptions;
+use totp_host::{AccessPolicy, Call, Clock, Directory, MemoryDirectory, NodeRef, Store};
+
+use crate::conformance::{CASES, check};
+use crate::pg_server::PgServer;
+use crate::util::{RFC6238, parse, tool};
+
+fn totp_host(db: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_totp-host"))
+        .args(["--db", db])
+        .args(args)
+        .output()
+        .expect("totp-host runs")
+}
+
+fn run_case(
+    case: &crate::conformance::Case,
+    directory: Arc<dyn Directory + Send + Sync>,
+) -> String {
+    let mut call = Call::new(directory)
+        .with_policy(AccessPolicy::Unrestricted)
+        .with_clock(Clock::Fixed(case.time));
+    if let Some(node) = &case.node {
+        call = call.at_node(NodeRef::new(&node.workflow_id, &node.node_id));
+    }
+    match case.call.as_str() {
+        "invoke" => tool().invoke(&call, case.arguments.as_deref().unwrap_or_default()),
+        _ => tool().get_totp_code(&call, &case.username),
+    }
+}
+
+/// Every case (but those that inject a host failure) answers over
+/// PostgreSQL exactly as over the in-memory stub.
+#[test]
+fn conformance_cases_over_postgres() {
+    let server = PgServer::start();
+    let store = Arc::new(Store::open(&server.url()).unwrap());
+    let mut compared = 0;
+    for case in CASES.iter().filter(|case| case.host_failure.is_none()) {
+        server.psql("TRUNCATE users, workflows, workflow_edges");
+        store.import(&case.store).unwrap();
+        let over_postgres = run_case(case, store.clone());
+        let over_memory = run_case(case, Arc::new(MemoryDirectory::new(case.store.clone())));
+        assert_eq!(over_postgres, over_memory, "{}", case.name);
+        assert_eq!(
+            check(case, &over_postgres),
+            Vec::<String>::new(),
+            "{}",
+            case.name
+        );
+        compared += 1;
+    }
+    assert!(compared >= 100, "{compared}");
+}
+
+/// Two host processes, four threads each, 20,000 calls against one server.
+#[test]
+fn two_processes_share_one_server_without_a_failure() {
+    let server = PgServer::start();
+    let url = server.url();
+    let store = Store::open(&url).unwrap();
+    store
+        .put_user("agent_fleet_a1", true, Some(&RFC6238.sha1_secret()))
+        .unwrap();
+    let load = || {
+        Command::new(env!("CARGO_BIN_EXE_totp-host"))
+            .args(["--db", &url, "load", "--calls", "10000", "--threads", "4"])
+            .args(["--username", "agent_fleet_a1"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("totp-host runs")
+    };
+    let processes = [load(), load()];
+    let mut calls = 0;
+    for process in processes {
+        let output = process.wait_with_output().unwrap();
+        assert!(output.status.success(), "{output:?}");
+        let report = parse(String::from_utf8_lossy(&output.stdout).trim());
+        assert_eq!(report["failures"], 0, "{report}");
+        calls += report["calls"].as_u64().unwrap();
+    }
+    assert_eq!(calls, 20_000);
+}
+
+/// Calls during an outage are `host_error` results that come back within
+/// the store's deadline; after the restart, calls succeed again.
+#[test]
+fn an_outage_is_a_host_error_and_the_next_calls_reconnect() {
+    let server = PgServer::start();
+    let options = PostgresOptions {
+        timeout: Duration::from_millis(500),
+        ..PostgresOptions::default()
+    };
+    let store = Store::postgres(&server.url(), options).unwrap();
+    store
+        .put_user("agent_fleet_a1", true, Some(&RFC6238.sha1_secret()))
+        .unwrap();
+    let call = Call::new(Arc::new(store)).with_clock(Clock::Fixed(59));
+    let answer = || {
+        let started = Instant::now();
+        let result = parse(&tool().get_totp_code(&call, "agent_fleet_a1"));
+        // Not a performance figure: nothing may hang on a dead database.
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "{:?}",
+            started.elapsed()
+        );
+        result
+    };
+    for _ in 0..20 {
+        assert_eq!(answer()["totp_code"], RFC6238.sha1_code(59));
+    }
+    server.stop();
+    for _ in 0..5 {
+        let result = answer();
+        assert_eq!(result["error_code"], "host_error", "{result}");
+        assert!(
+            result["error"]
+                .as_str()
+                .unwrap()
+                .contains("store query failed"),
+            "{result}"
+        );
+    }
+    server.start_again();
+    // The pool drops the dead connections and opens new ones.
+    let recovered = (0..20).any(|_| {
+        let result = answer();
+        result["success"] == true || {
+            std::thread::sleep(Duration::from_millis(100));
+            false
+        }
+    });
+    assert!(recovered, "no call succeeded after the restart");
+    for _ in 0..50 {
+        assert_eq!(answer()["totp_code"], RFC6238.sha1_code(59));
+    }
+}
+
+/// Two hosts provisioning the same agent at once: one creates it, the
+/// other finds it, and there is one row.
+#[test]
+fn concurrent_provisioning_creates_one_user() {
+    let server = PgServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("store.key");
+    let key = key.to_str().unwrap();
+    for db in [
+        server.url(),
+        dir.path()
+            .join("store.sqlite3")
+            .to_str()
+            .unwrap()
+            .to_owned(),
+    ] {
+        let linked = totp_host(
+            &db,
+            &[
+                "--key-file",
+                key,
+                "link-tool",
+                "--workflow",
+                "wf-1",
+                "--slug",
+                "fleet",
+                "--tool-node",
+                "t1",
+                "--agent-node",
+                "a1",
+            ],
+        );
+        assert!(linked.status.success(), "{linked:?}");
+        let create = || {
+            Command::new(env!("CARGO_BIN_EXE_totp-host"))
+                .args(["--db", &db, "--key-file", key])
+                .args([
+                    "create-agent-user",
+                    "--workflow",
+                    "wf-1",
+                    "--tool-node",
+                    "t1",
+                ])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        };
+        let racers = [create(), create()];
+        let mut existed: Vec<bool> = racers
+            .into_iter()
+            .map(|racer| {
+                let output = racer.wait_with_output().unwrap();
+                assert!(output.status.success(), "{db}: {output:?}");
+                parse(String::from_utf8_lossy(&output.stdout).trim())["already_existed"]
+                    .as_bool()
+                    .unwrap()
+            })
+            .collect();
+        existed.sort();
+        assert_eq!(existed, [false, true], "{db}");
+        let got = totp_host(
+            &db,
+            &[
+                "--key-file",
+                key,
+                "get-totp-code",
+                "--username",
+                "agent_fleet_a1",
+            ],
+        );
+        assert_eq!(got.status.code(), Some(0), "{db}: {got:?}");
+    }
+}
