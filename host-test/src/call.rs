@@ -42,6 +42,9 @@ pub struct Call {
     pub clock: Clock,
     /// Which users the call may look up.
     pub policy: AccessPolicy,
+    /// The id of the MCP token the call was made with, for the audit trail;
+    /// `None` when the caller had none (the CLI).
+    pub token_id: Option<String>,
 }
 
 impl Call {
@@ -51,6 +54,7 @@ impl Call {
             node: None,
             clock: Clock::System,
             policy: AccessPolicy::default(),
+            token_id: None,
         }
     }
 
@@ -66,6 +70,11 @@ impl Call {
 
     pub fn with_policy(mut self, policy: AccessPolicy) -> Self {
         self.policy = policy;
+        self
+    }
+
+    pub fn with_token_id(mut self, token_id: impl Into<String>) -> Self {
+        self.token_id = Some(token_id.into());
         self
     }
 }

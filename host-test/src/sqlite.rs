@@ -2,6 +2,7 @@
 
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
 
 use get_totp_code::platform::{Directory, HostError, NodeRef, User};
 use get_totp_code::secret::TotpKey;
@@ -11,6 +12,7 @@ use wasmtime::error::Context;
 use wasmtime::{Result, bail, format_err};
 use zeroize::Zeroizing;
 
+use crate::audit::{AuditError, AuditEvent, AuditFilter, AuditSink};
 use crate::memory::Tables;
 
 /// The schema operators' scripts write to (`host-test/schema.sql`).
@@ -49,10 +51,28 @@ impl SqliteDirectory {
     }
 
     fn with_connection(connection: Connection) -> Result<Self> {
+        // Several processes (CLI calls, a server) append audit events to one
+        // file: wait for each other's write locks rather than fail, and let
+        // readers go on during writes (WAL). NORMAL in WAL mode syncs at
+        // checkpoints, not at every commit: a committed event survives a
+        // crash of the process, and the last ones may be lost only when the
+        // machine loses power (README, *Audit trail*).
+        connection.busy_timeout(Duration::from_secs(10))?;
+        connection.pragma_update(None, "journal_mode", "WAL")?;
+        connection.pragma_update(None, "synchronous", "NORMAL")?;
         connection.execute_batch(SCHEMA)?;
         Ok(SqliteDirectory {
             connection: Mutex::new(connection),
         })
+    }
+
+    /// `synchronous=FULL`: every commit, so every audit event, reaches the
+    /// disk before the call returns, surviving a power loss too, at the cost
+    /// of a sync per call (the README's *Performance* has both figures).
+    pub fn sync_every_commit(&self) -> Result<()> {
+        self.connection()
+            .pragma_update(None, "synchronous", "FULL")?;
+        Ok(())
     }
 
     fn connection(&self) -> MutexGuard<'_, Connection> {
@@ -241,5 +261,83 @@ impl Directory for SqliteDirectory {
             })
             .and_then(|rows| rows.collect())
             .map_err(unavailable)
+    }
+}
+
+/// Every call's event goes into the store's `audit_events` table. The host
+/// only ever inserts; deleting old events is the operator's `prune`.
+impl AuditSink for SqliteDirectory {
+    fn record(&self, event: &AuditEvent) -> Result<(), AuditError> {
+        self.connection()
+            .prepare_cached(
+                "INSERT INTO audit_events (id, time, time_unix, operation, workflow_id, \
+                 node_id, token_id, username_requested, username_resolved, outcome, \
+                 host_error, duration_us) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            )?
+            .execute(params![
+                event.id,
+                event.time,
+                event.time_unix,
+                event.operation,
+                event.workflow_id,
+                event.node_id,
+                event.token_id,
+                event.username_requested,
+                event.username_resolved,
+                event.outcome,
+                event.host_error,
+                event.duration_us,
+            ])?;
+        Ok(())
+    }
+}
+
+impl SqliteDirectory {
+    /// The recorded events that pass `filter`, newest first.
+    pub fn audit_events(&self, filter: &AuditFilter) -> Result<Vec<AuditEvent>, AuditError> {
+        let connection = self.connection();
+        let mut statement = connection.prepare(
+            "SELECT id, time, time_unix, operation, workflow_id, node_id, token_id, \
+             username_requested, username_resolved, outcome, host_error, duration_us \
+             FROM audit_events \
+             WHERE (?1 IS NULL OR time_unix >= ?1) \
+             AND (?2 IS NULL OR username_requested = ?2 OR username_resolved = ?2) \
+             AND (?3 IS NULL OR workflow_id = ?3) \
+             ORDER BY time_unix DESC, time DESC \
+             LIMIT ?4",
+        )?;
+        // SQLite reads a negative LIMIT as none.
+        let limit = filter
+            .limit
+            .map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX));
+        let rows = statement.query_map(
+            params![filter.since, filter.username, filter.workflow, limit],
+            |row| {
+                Ok(AuditEvent {
+                    id: row.get(0)?,
+                    time: row.get(1)?,
+                    time_unix: row.get(2)?,
+                    operation: row.get(3)?,
+                    workflow_id: row.get(4)?,
+                    node_id: row.get(5)?,
+                    token_id: row.get(6)?,
+                    username_requested: row.get(7)?,
+                    username_resolved: row.get(8)?,
+                    outcome: row.get(9)?,
+                    host_error: row.get(10)?,
+                    duration_us: row.get(11)?,
+                })
+            },
+        )?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Deletes the events from before the Unix time `before`; returns how
+    /// many.
+    pub fn prune_audit_events(&self, before: i64) -> Result<usize, AuditError> {
+        Ok(self
+            .connection()
+            .execute("DELETE FROM audit_events WHERE time_unix < ?1", [before])?)
     }
 }

@@ -5,6 +5,7 @@
 
 mod access_policy;
 mod artifact;
+mod audit;
 mod cli;
 mod conformance;
 mod differential;

@@ -8,10 +8,13 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+mod audit;
 mod bench;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use totp_host::{AccessPolicy, Call, Clock, NodeRef, SandboxConfig, SqliteDirectory, TotpTool};
+use totp_host::{
+    AccessPolicy, Audit, Call, Clock, NodeRef, SandboxConfig, SqliteDirectory, TotpTool,
+};
 use wasmtime::Result;
 use wasmtime::error::Context;
 
@@ -91,6 +94,8 @@ enum Command {
     },
     /// Print the tool definition to register with an LLM.
     Describe,
+    /// List the audit trail (newest first), or prune it.
+    Audit(audit::AuditArgs),
     /// Measure the tool on this machine: ns per call natively, in a warm
     /// instance and in a fresh instance per call, against pyotp.
     Bench {
@@ -148,6 +153,7 @@ fn main() -> ExitCode {
             agent_node,
         } => link_tool(db, &workflow, &slug, &tool_node, &agent_node),
         Command::Describe => describe(),
+        Command::Audit(args) => audit::audit(db, args),
         Command::Bench {
             calls,
             json,
@@ -182,8 +188,10 @@ fn get_totp_code(
     at: Option<u64>,
 ) -> Result<ExitCode> {
     let (directory, default_node) = open_store(db)?;
-    let tool = load_tool()?;
-    let mut call = Call::new(Arc::new(directory)).with_policy(match policy {
+    let directory = Arc::new(directory);
+    // Every code the CLI hands out is on record in the store it read it from.
+    let tool = load_tool(Audit::To(directory.clone()))?;
+    let mut call = Call::new(directory).with_policy(match policy {
         Policy::OwnWorkflow => AccessPolicy::OwnWorkflow,
         Policy::AnyAgent => AccessPolicy::AnyAgent,
     });
@@ -236,7 +244,7 @@ fn link_tool(
 }
 
 fn describe() -> Result<ExitCode> {
-    let definition = load_tool()?.describe()?;
+    let definition = load_tool(Audit::Off)?.describe()?;
     println!("{definition}");
     Ok(ExitCode::SUCCESS)
 }
@@ -245,20 +253,20 @@ fn describe() -> Result<ExitCode> {
 /// is one: a process that only prints a code should not run a compiler.
 /// One call per process: reserving a pool of instance slots would cost more
 /// than it saves, so instances are allocated on demand.
-fn load_tool() -> Result<TotpTool> {
+fn load_tool(audit: Audit) -> Result<TotpTool> {
     let config = SandboxConfig {
         pooling: false,
         ..SandboxConfig::default()
     };
     match totp_host::cache::default_cache_dir() {
-        Some(dir) => TotpTool::cached(&dir, config),
-        None => TotpTool::with_config(config),
+        Some(dir) => TotpTool::cached(&dir, config, audit),
+        None => TotpTool::with_config(config, audit),
     }
 }
 
 /// The store named by `--db`, or the per-user demo store, whose tool node is
 /// the default calling context so that a bare `get-totp-code` prints a code.
-fn open_store(db: Option<PathBuf>) -> Result<(SqliteDirectory, Option<NodeRef>)> {
+pub(crate) fn open_store(db: Option<PathBuf>) -> Result<(SqliteDirectory, Option<NodeRef>)> {
     if let Some(path) = db {
         return Ok((SqliteDirectory::open(&path)?, None));
     }
