@@ -26,3 +26,28 @@ CREATE TABLE IF NOT EXISTS workflow_edges (
     target_node_id TEXT NOT NULL,
     edge_label     TEXT NOT NULL
 );
+
+-- The audit trail: one row per tool call (get_totp_code or invoke), written
+-- by the host, never updated; `totp-host audit prune` deletes old rows. It
+-- never holds a code or a secret. `time` is UTC RFC 3339 with microseconds
+-- (fixed width, so it sorts as the time does); `outcome` is 'issued' or the
+-- result's error_code; `host_error` the host's failure text for host_error.
+-- `id` is 128 random bits in hex, unique by construction: it has no index,
+-- since every index is one more page written by every call (measured: an
+-- index on `id` doubled the cost of recording an event).
+CREATE TABLE IF NOT EXISTS audit_events (
+    id                 TEXT NOT NULL,
+    time               TEXT NOT NULL,
+    time_unix          BIGINT NOT NULL,
+    operation          TEXT NOT NULL,
+    workflow_id        TEXT,
+    node_id            TEXT,
+    token_id           TEXT,
+    username_requested TEXT NOT NULL,
+    username_resolved  TEXT,
+    outcome            TEXT NOT NULL,
+    host_error         TEXT,
+    duration_us        BIGINT NOT NULL
+);
+
+CREATE INDEX IF NOT EXISTS audit_events_time ON audit_events (time_unix);

@@ -6,7 +6,7 @@ use std::hint::black_box;
 use std::sync::Arc;
 
 use criterion::Criterion;
-use totp_host::{Call, Clock, MemoryDirectory, SandboxConfig, TotpTool};
+use totp_host::{Audit, Call, Clock, MemoryDirectory, SandboxConfig, TotpTool};
 use wasmtime::component::Component;
 
 const BENCH_USER: &str = "agent_bench_agent";
@@ -64,11 +64,14 @@ fn native(c: &mut Criterion) {
 
 fn component_calls(c: &mut Criterion) {
     let call = bench_call();
-    let pooled = TotpTool::new().unwrap();
-    let on_demand = TotpTool::with_config(SandboxConfig {
-        pooling: false,
-        ..SandboxConfig::default()
-    })
+    let pooled = TotpTool::new(Audit::Off).unwrap();
+    let on_demand = TotpTool::with_config(
+        SandboxConfig {
+            pooling: false,
+            ..SandboxConfig::default()
+        },
+        Audit::Off,
+    )
     .unwrap();
     let mut warm = pooled.warm_instance(&call).unwrap();
 

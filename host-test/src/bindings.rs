@@ -18,6 +18,9 @@ use wasi::clocks::wall_clock;
 pub struct CallState {
     pub call: Call,
     pub limiter: CallLimiter,
+    /// The last username the guest asked `find-user` for: the audit trail's
+    /// resolved username when the call fails after the lookup.
+    pub looked_up: Option<String>,
 }
 
 impl secrets::Host for CallState {
@@ -25,7 +28,9 @@ impl secrets::Host for CallState {
         &mut self,
         username: String,
     ) -> Result<Option<secrets::User>, secrets::LookupError> {
-        match self.call.find_user(&username) {
+        let found = self.call.find_user(&username);
+        self.looked_up = Some(username);
+        match found {
             Ok(user) => Ok(user.map(|user| secrets::User {
                 username: user.username,
                 is_agent: user.is_agent,

@@ -43,6 +43,9 @@ pub struct Call {
     pub clock: Clock,
     /// Which users the call may look up.
     pub policy: AccessPolicy,
+    /// The id of the MCP token the call was made with, for the audit trail;
+    /// `None` when the caller had none (the CLI).
+    pub token_id: Option<String>,
 }
 
 impl Call {
@@ -52,6 +55,7 @@ impl Call {
             node: None,
             clock: Clock::System,
             policy: AccessPolicy::default(),
+            token_id: None,
         }
     }
 
@@ -67,6 +71,11 @@ impl Call {
 
     pub fn with_policy(mut self, policy: AccessPolicy) -> Self {
         self.policy = policy;
+        self
+    }
+
+    pub fn with_token_id(mut self, token_id: impl Into<String>) -> Self {
+        self.token_id = Some(token_id.into());
         self
     }
 

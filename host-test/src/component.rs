@@ -2,6 +2,7 @@
 
 use std::path::Path;
 use std::sync::Arc;
+use std::time::{Instant, SystemTime};
 
 use get_totp_code::host_error_json;
 
@@ -9,6 +10,7 @@ use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::error::Context;
 use wasmtime::{Engine, Result, Store};
 
+use crate::audit::{self, Audit, Finished, Operation};
 use crate::bindings::{CallState, GetTotpCode, GetTotpCodePre};
 use crate::call::Call;
 use crate::memory::MemoryDirectory;
@@ -19,34 +21,44 @@ use crate::store_key::StoreKey;
 /// (`&TotpTool` is all a call needs): every call gets its own store and
 /// instance, with its own memory cap and deadline, so no state and no
 /// failure carries over from one call to the next.
+///
+/// Every constructor takes the tool's [`Audit`]: where each call's event is
+/// recorded, or [`Audit::Off`], so that a tool without an audit trail is
+/// always a choice written in the embedder's code.
 pub struct TotpTool {
     engine: Engine,
     pre: GetTotpCodePre<CallState>,
     config: SandboxConfig,
+    audit: Audit,
 }
 
 impl TotpTool {
     /// Compiles the component embedded in this crate, with default limits.
-    pub fn new() -> Result<Self> {
-        Self::with_config(SandboxConfig::default())
+    pub fn new(audit: Audit) -> Result<Self> {
+        Self::with_config(SandboxConfig::default(), audit)
     }
 
     /// Compiles the embedded component with `config`.
-    pub fn with_config(config: SandboxConfig) -> Result<Self> {
+    pub fn with_config(config: SandboxConfig, audit: Audit) -> Result<Self> {
         let engine = Self::engine(&config)?;
         let component = Component::new(&engine, crate::artifact::COMPONENT_BYTES)
             .context("compiling the get_totp_code component")?;
-        Self::from_component(engine, &component, config)
+        Self::from_component(engine, &component, config, audit)
     }
 
     /// Loads the embedded component from a precompiled copy in `cache_dir`
     /// that verifies under `key` (see [`crate::cache`]), compiling and
     /// storing it there first when there is none for this component,
     /// wasmtime version and configuration, or when it does not verify.
-    pub fn cached(cache_dir: &Path, key: &StoreKey, config: SandboxConfig) -> Result<Self> {
+    pub fn cached(
+        cache_dir: &Path,
+        key: &StoreKey,
+        config: SandboxConfig,
+        audit: Audit,
+    ) -> Result<Self> {
         let engine = Self::engine(&config)?;
         let component = crate::cache::load_or_compile(&engine, cache_dir, key)?;
-        Self::from_component(engine, &component, config)
+        Self::from_component(engine, &component, config, audit)
     }
 
     /// An engine set up for `config`, whose epoch advances on its own.
@@ -64,6 +76,7 @@ impl TotpTool {
         engine: Engine,
         component: &Component,
         config: SandboxConfig,
+        audit: Audit,
     ) -> Result<Self> {
         let mut linker = Linker::<CallState>::new(&engine);
         GetTotpCode::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)
@@ -77,6 +90,7 @@ impl TotpTool {
             engine,
             pre,
             config,
+            audit,
         })
     }
 
@@ -88,22 +102,37 @@ impl TotpTool {
         &self.config
     }
 
+    /// Where this tool's calls are recorded.
+    pub fn audit(&self) -> &Audit {
+        &self.audit
+    }
+
     /// `get-totp-code(username)` in a fresh instance. `Err` only when the
-    /// call itself failed (trap, limit, deadline); its text is safe to show.
+    /// call itself failed (trap, limit, deadline) or its audit event could
+    /// not be recorded; its text is safe to show.
     pub fn try_get_totp_code(&self, call: &Call, username: &str) -> Result<String, CallError> {
-        self.with_instance(call, |tool, store| tool.call_get_totp_code(store, username))
+        self.audited(call, Operation::GetTotpCode, username, |tool, store| {
+            tool.call_get_totp_code(store, username)
+        })
     }
 
     /// `invoke(arguments)` in a fresh instance.
     pub fn try_invoke(&self, call: &Call, arguments: &str) -> Result<String, CallError> {
-        self.with_instance(call, |tool, store| tool.call_invoke(store, arguments))
+        let requested = match self.audit {
+            Audit::Off => String::new(),
+            Audit::To(_) => audit::requested_by_arguments(arguments),
+        };
+        self.audited(call, Operation::Invoke, &requested, |tool, store| {
+            tool.call_invoke(store, arguments)
+        })
     }
 
     /// `describe()`: the tool definition to register with an LLM. It reads
-    /// nothing, so it runs against an empty directory.
+    /// nothing, so it runs against an empty directory, and is not audited.
     pub fn describe(&self) -> Result<String, CallError> {
         let call = Call::new(Arc::new(MemoryDirectory::default()));
         self.with_instance(&call, |tool, store| tool.call_describe(store))
+            .0
     }
 
     /// The tool's JSON result for `get-totp-code(username)`; a failure of
@@ -131,6 +160,7 @@ impl TotpTool {
                 bindings,
                 deadline_ticks: self.config.deadline_ticks(),
                 config: self.config.clone(),
+                audit: self.audit.clone(),
             }),
             Err(error) => Err(CallError::from_wasmtime(
                 &error,
@@ -144,6 +174,7 @@ impl TotpTool {
         let state = CallState {
             call: call.remembering_lookups(),
             limiter: CallLimiter::new(self.config.memory_limit),
+            looked_up: None,
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|state| &mut state.limiter);
@@ -151,18 +182,46 @@ impl TotpTool {
         store
     }
 
+    /// A call in a fresh instance, recorded when auditing is on.
+    fn audited(
+        &self,
+        call: &Call,
+        operation: Operation,
+        requested: &str,
+        run: impl FnOnce(&GetTotpCode, &mut Store<CallState>) -> wasmtime::Result<String>,
+    ) -> Result<String, CallError> {
+        let Audit::To(sink) = &self.audit else {
+            return self.with_instance(call, run).0;
+        };
+        let started = SystemTime::now();
+        let timer = Instant::now();
+        let (outcome, looked_up) = self.with_instance(call, run);
+        let finished = Finished {
+            call,
+            operation,
+            requested,
+            started,
+            duration: timer.elapsed(),
+            looked_up,
+        };
+        audit::record(sink.as_ref(), finished, outcome)
+    }
+
+    /// Runs `run` in a fresh instance; also returns the last username the
+    /// guest looked up.
     fn with_instance<R>(
         &self,
         call: &Call,
         run: impl FnOnce(&GetTotpCode, &mut Store<CallState>) -> wasmtime::Result<R>,
-    ) -> Result<R, CallError> {
+    ) -> (Result<R, CallError>, Option<String>) {
         let mut store = self.new_store(call);
         let outcome = self
             .pre
             .instantiate(&mut store)
             .and_then(|tool| run(&tool, &mut store));
-        outcome
-            .map_err(|error| CallError::from_wasmtime(&error, &store.data().limiter, &self.config))
+        let outcome = outcome
+            .map_err(|error| CallError::from_wasmtime(&error, &store.data().limiter, &self.config));
+        (outcome, store.data_mut().looked_up.take())
     }
 }
 
@@ -172,23 +231,60 @@ pub struct WarmInstance {
     bindings: GetTotpCode,
     deadline_ticks: u64,
     config: SandboxConfig,
+    /// The tool's audit: a warm instance's calls are recorded like any other.
+    audit: Audit,
 }
 
 impl WarmInstance {
     /// `get-totp-code(username)`; each call gets the full deadline. After a
     /// failure the instance is unusable and every later call fails too.
     pub fn try_get_totp_code(&mut self, username: &str) -> Result<String, CallError> {
-        self.run(|bindings, store| bindings.call_get_totp_code(store, username))
+        self.audited(Operation::GetTotpCode, username, |bindings, store| {
+            bindings.call_get_totp_code(store, username)
+        })
     }
 
     /// `invoke(arguments)`, like [`WarmInstance::try_get_totp_code`].
     pub fn try_invoke(&mut self, arguments: &str) -> Result<String, CallError> {
-        self.run(|bindings, store| bindings.call_invoke(store, arguments))
+        let requested = match self.audit {
+            Audit::Off => String::new(),
+            Audit::To(_) => audit::requested_by_arguments(arguments),
+        };
+        self.audited(Operation::Invoke, &requested, |bindings, store| {
+            bindings.call_invoke(store, arguments)
+        })
     }
 
-    /// `describe()`.
+    /// `describe()` (not audited: it reads nothing).
     pub fn try_describe(&mut self) -> Result<String, CallError> {
         self.run(|bindings, store| bindings.call_describe(store))
+    }
+
+    fn audited(
+        &mut self,
+        operation: Operation,
+        requested: &str,
+        call: impl FnOnce(&GetTotpCode, &mut Store<CallState>) -> wasmtime::Result<String>,
+    ) -> Result<String, CallError> {
+        let Audit::To(sink) = self.audit.clone() else {
+            return self.run(call);
+        };
+        let started = SystemTime::now();
+        let timer = Instant::now();
+        self.store.data_mut().looked_up = None;
+        let outcome = self.run(call);
+        let duration = timer.elapsed();
+        let state = self.store.data_mut();
+        let looked_up = state.looked_up.take();
+        let finished = Finished {
+            call: &state.call,
+            operation,
+            requested,
+            started,
+            duration,
+            looked_up,
+        };
+        audit::record(sink.as_ref(), finished, outcome)
     }
 
     fn run(

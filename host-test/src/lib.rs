@@ -8,7 +8,11 @@
 //!   PostgreSQL) and [`MemoryDirectory`] an in-memory one.
 //! - [`Call`]: the per-call context (directory, tool node, clock, and the
 //!   [`AccessPolicy`]).
+//! - [`Audit`]: where every call's [`AuditEvent`] goes (an [`AuditSink`]:
+//!   the SQLite store, JSON lines, or the embedder's own), or explicitly
+//!   nowhere.
 
+pub mod audit;
 mod bindings;
 pub mod cache;
 mod call;
@@ -19,6 +23,7 @@ mod sandbox;
 pub mod store;
 pub mod store_key;
 
+pub use audit::{Audit, AuditError, AuditEvent, AuditFilter, AuditSink, JsonLinesSink};
 pub use call::{Call, Clock};
 pub use component::{TotpTool, WarmInstance};
 pub use get_totp_code::platform::{Directory, HostError, NodeRef, User};

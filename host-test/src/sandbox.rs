@@ -147,6 +147,10 @@ pub enum CallError {
     /// Anything else wasmtime reported (a malformed result, a link error).
     #[error("the tool failed: {0}")]
     Other(String),
+    /// Auditing is on and the call's event could not be recorded, so its
+    /// result is withheld (fail closed).
+    #[error("audit log unavailable")]
+    AuditUnavailable(#[source] crate::audit::AuditError),
 }
 
 impl CallError {

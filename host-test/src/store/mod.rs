@@ -17,6 +17,7 @@ use get_totp_code::tool::{TOOL_EDGE_LABEL, resolve_agent};
 use wasmtime::{Result, bail, format_err};
 use zeroize::Zeroizing;
 
+use crate::audit::{AuditError, AuditEvent, AuditFilter, AuditSink};
 use crate::memory::{EdgeRow, Tables, UserRow};
 use crate::store_key::{CannotDecrypt, StoreKey, is_sealed};
 
@@ -56,7 +57,22 @@ pub trait Backend: Send + Sync {
     /// In one transaction, replaces each user's secret by what `rewrite`
     /// returns for it (`None`: unchanged); how many rows changed.
     fn rewrite_secrets(&self, rewrite: &mut Rewrite<'_>) -> Result<usize, BackendError>;
+    /// Appends one audit event (the host never updates or deletes one).
+    fn append_audit(&self, event: &AuditEvent) -> Result<(), BackendError>;
+    /// The events that pass `filter`, newest first.
+    fn audit_events(&self, filter: &AuditFilter) -> Result<Vec<AuditEvent>, BackendError>;
+    /// Deletes the events from before the Unix time `before`; how many.
+    fn prune_audit(&self, before: i64) -> Result<usize, BackendError>;
+    /// Makes every commit durable against power loss, not only against a
+    /// crash of the process (see the README's *Audit trail*).
+    fn sync_every_commit(&self) -> Result<(), BackendError> {
+        Ok(())
+    }
 }
+
+/// The columns of `audit_events`, in the order the backends read them.
+pub(crate) const AUDIT_COLUMNS: &str = "id, time, time_unix, operation, workflow_id, node_id, \
+     token_id, username_requested, username_resolved, outcome, host_error, duration_us";
 
 /// What `create_agent_user` did.
 #[derive(Debug)]
@@ -235,6 +251,23 @@ impl Store {
         }
     }
 
+    /// The recorded audit events that pass `filter`, newest first.
+    pub fn audit_events(&self, filter: &AuditFilter) -> Result<Vec<AuditEvent>, AuditError> {
+        Ok(self.backend.audit_events(filter)?)
+    }
+
+    /// Deletes the audit events from before the Unix time `before`;
+    /// returns how many.
+    pub fn prune_audit_events(&self, before: i64) -> Result<usize, AuditError> {
+        Ok(self.backend.prune_audit(before)?)
+    }
+
+    /// Every commit synced to disk (SQLite `synchronous=FULL`); PostgreSQL
+    /// commits are durable as the server is configured.
+    pub fn sync_every_commit(&self) -> Result<()> {
+        Ok(self.backend.sync_every_commit()?)
+    }
+
     /// `store encrypt`: seals every plain-text secret, in one transaction;
     /// returns how many rows it rewrote.
     pub fn seal_plain_secrets(&self) -> Result<usize> {
@@ -313,5 +346,13 @@ impl Directory for Store {
             self.backend
                 .edge_targets(workflow_id, source_node_id, label),
         )
+    }
+}
+
+/// Every call's event goes into the store's `audit_events` table, in the
+/// call's own transaction discipline (one commit per event).
+impl AuditSink for Store {
+    fn record(&self, event: &AuditEvent) -> Result<(), AuditError> {
+        Ok(self.backend.append_audit(event)?)
     }
 }

@@ -18,7 +18,8 @@ use tokio_postgres::NoTls;
 use wasmtime::Result;
 use wasmtime::error::Context;
 
-use super::{Backend, BackendError, Rewrite, SCHEMA};
+use super::{AUDIT_COLUMNS, Backend, BackendError, Rewrite, SCHEMA};
+use crate::audit::{AuditEvent, AuditFilter};
 use crate::memory::{EdgeRow, UserRow};
 
 /// Serialises schema creation across hosts starting at once (an arbitrary
@@ -275,5 +276,72 @@ impl Backend for PostgresBackend {
             transaction.commit().await.map_err(failed)?;
             Ok(changed)
         })
+    }
+
+    fn append_audit(&self, event: &AuditEvent) -> Result<(), BackendError> {
+        self.execute(
+            "INSERT INTO audit_events (id, time, time_unix, operation, workflow_id, node_id, \
+             token_id, username_requested, username_resolved, outcome, host_error, \
+             duration_us) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            &[
+                &event.id,
+                &event.time,
+                &event.time_unix,
+                &event.operation,
+                &event.workflow_id,
+                &event.node_id,
+                &event.token_id,
+                &event.username_requested,
+                &event.username_resolved,
+                &event.outcome,
+                &event.host_error,
+                &event.duration_us,
+            ],
+        )
+        .map(drop)
+    }
+
+    fn audit_events(&self, filter: &AuditFilter) -> Result<Vec<AuditEvent>, BackendError> {
+        let sql = format!(
+            "SELECT {AUDIT_COLUMNS} FROM audit_events \
+             WHERE ($1::BIGINT IS NULL OR time_unix >= $1) \
+             AND ($2::TEXT IS NULL OR username_requested = $2 OR username_resolved = $2) \
+             AND ($3::TEXT IS NULL OR workflow_id = $3) \
+             ORDER BY time_unix DESC, time DESC LIMIT $4"
+        );
+        let limit = filter.limit.map(|n| i64::try_from(n).unwrap_or(i64::MAX));
+        self.run(async |pool| {
+            let client = pool.get().await.map_err(failed)?;
+            let rows = client
+                .query(
+                    &sql,
+                    &[&filter.since, &filter.username, &filter.workflow, &limit],
+                )
+                .await
+                .map_err(failed)?;
+            rows.iter()
+                .map(|row| {
+                    Ok(AuditEvent {
+                        id: row.try_get(0).map_err(failed)?,
+                        time: row.try_get(1).map_err(failed)?,
+                        time_unix: row.try_get(2).map_err(failed)?,
+                        operation: row.try_get(3).map_err(failed)?,
+                        workflow_id: row.try_get(4).map_err(failed)?,
+                        node_id: row.try_get(5).map_err(failed)?,
+                        token_id: row.try_get(6).map_err(failed)?,
+                        username_requested: row.try_get(7).map_err(failed)?,
+                        username_resolved: row.try_get(8).map_err(failed)?,
+                        outcome: row.try_get(9).map_err(failed)?,
+                        host_error: row.try_get(10).map_err(failed)?,
+                        duration_us: row.try_get(11).map_err(failed)?,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    fn prune_audit(&self, before: i64) -> Result<usize, BackendError> {
+        self.execute("DELETE FROM audit_events WHERE time_unix < $1", &[&before])
+            .map(|deleted| deleted as usize)
     }
 }

@@ -7,7 +7,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 use wasmtime::Result;
 use wasmtime::error::Context;
 
-use super::{Backend, BackendError, Rewrite, SCHEMA};
+use super::{AUDIT_COLUMNS, Backend, BackendError, Rewrite, SCHEMA};
+use crate::audit::{AuditEvent, AuditFilter};
 use crate::memory::{EdgeRow, UserRow};
 
 pub struct SqliteBackend {
@@ -39,9 +40,15 @@ impl SqliteBackend {
         // Overwrite what an update or delete frees, so that a secret sealed
         // by `store encrypt` leaves no plain copy in the file's free pages.
         connection.pragma_update(None, "secure_delete", true)?;
-        // Several processes (CLI calls, a provisioning script) may write at
-        // once: wait for the lock rather than fail.
-        connection.busy_timeout(std::time::Duration::from_secs(5))?;
+        // Several processes (CLI calls, a server) append audit events to one
+        // file: wait for each other's write locks rather than fail, and let
+        // readers go on during writes (WAL). NORMAL in WAL mode syncs at
+        // checkpoints, not at every commit: a committed event survives a
+        // crash of the process, and the last ones may be lost only when the
+        // machine loses power (README, *Audit trail*).
+        connection.busy_timeout(std::time::Duration::from_secs(10))?;
+        connection.pragma_update(None, "journal_mode", "WAL")?;
+        connection.pragma_update(None, "synchronous", "NORMAL")?;
         connection.execute_batch(SCHEMA)?;
         Ok(SqliteBackend {
             connection: Mutex::new(connection),
@@ -190,5 +197,83 @@ impl Backend for SqliteBackend {
         }
         transaction.commit().map_err(failed)?;
         Ok(changed)
+    }
+
+    fn append_audit(&self, event: &AuditEvent) -> Result<(), BackendError> {
+        self.connection()
+            .prepare_cached(
+                "INSERT INTO audit_events (id, time, time_unix, operation, workflow_id, \
+                 node_id, token_id, username_requested, username_resolved, outcome, \
+                 host_error, duration_us) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            )
+            .and_then(|mut statement| {
+                statement.execute(params![
+                    event.id,
+                    event.time,
+                    event.time_unix,
+                    event.operation,
+                    event.workflow_id,
+                    event.node_id,
+                    event.token_id,
+                    event.username_requested,
+                    event.username_resolved,
+                    event.outcome,
+                    event.host_error,
+                    event.duration_us,
+                ])
+            })
+            .map(drop)
+            .map_err(failed)
+    }
+
+    fn audit_events(&self, filter: &AuditFilter) -> Result<Vec<AuditEvent>, BackendError> {
+        let connection = self.connection();
+        let sql = format!(
+            "SELECT {AUDIT_COLUMNS} FROM audit_events \
+             WHERE (?1 IS NULL OR time_unix >= ?1) \
+             AND (?2 IS NULL OR username_requested = ?2 OR username_resolved = ?2) \
+             AND (?3 IS NULL OR workflow_id = ?3) \
+             ORDER BY time_unix DESC, time DESC LIMIT ?4"
+        );
+        // SQLite reads a negative LIMIT as none.
+        let limit = filter
+            .limit
+            .map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX));
+        let mut statement = connection.prepare(&sql).map_err(failed)?;
+        statement
+            .query_map(
+                params![filter.since, filter.username, filter.workflow, limit],
+                |row| {
+                    Ok(AuditEvent {
+                        id: row.get(0)?,
+                        time: row.get(1)?,
+                        time_unix: row.get(2)?,
+                        operation: row.get(3)?,
+                        workflow_id: row.get(4)?,
+                        node_id: row.get(5)?,
+                        token_id: row.get(6)?,
+                        username_requested: row.get(7)?,
+                        username_resolved: row.get(8)?,
+                        outcome: row.get(9)?,
+                        host_error: row.get(10)?,
+                        duration_us: row.get(11)?,
+                    })
+                },
+            )
+            .and_then(|rows| rows.collect())
+            .map_err(failed)
+    }
+
+    fn prune_audit(&self, before: i64) -> Result<usize, BackendError> {
+        self.connection()
+            .execute("DELETE FROM audit_events WHERE time_unix < ?1", [before])
+            .map_err(failed)
+    }
+
+    fn sync_every_commit(&self) -> Result<(), BackendError> {
+        self.connection()
+            .pragma_update(None, "synchronous", "FULL")
+            .map_err(failed)
     }
 }

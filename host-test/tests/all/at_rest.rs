@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use totp_host::cache::{self, Rejection};
-use totp_host::{SandboxConfig, StoreKey, TotpTool};
+use totp_host::{Audit, SandboxConfig, StoreKey, TotpTool};
 
 use crate::util::{RFC6238, parse};
 
@@ -192,7 +192,7 @@ fn plain_rows_keep_working_until_store_encrypt_seals_them() {
 }
 
 fn cached_tool(dir: &Path, key: &StoreKey) -> TotpTool {
-    TotpTool::cached(dir, key, SandboxConfig::default()).expect("the component loads")
+    TotpTool::cached(dir, key, SandboxConfig::default(), Audit::Off).expect("the component loads")
 }
 
 #[test]

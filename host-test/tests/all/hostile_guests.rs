@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use totp_host::{SandboxConfig, TotpTool};
+use totp_host::{Audit, SandboxConfig, TotpTool};
 use wasmtime::component::Component;
 
 use crate::util::*;
@@ -40,7 +40,7 @@ fn hostile_component(body: &str) -> String {
 fn hostile_tool(body: &str, config: SandboxConfig) -> TotpTool {
     let engine = TotpTool::engine(&config).unwrap();
     let component = Component::new(&engine, hostile_component(body)).unwrap();
-    TotpTool::from_component(engine, &component, config).unwrap()
+    TotpTool::from_component(engine, &component, config, Audit::Off).unwrap()
 }
 
 fn quick_config() -> SandboxConfig {
@@ -120,7 +120,7 @@ fn component_asking_for_more_imports_is_refused_at_load() {
     let config = SandboxConfig::default();
     let engine = TotpTool::engine(&config).unwrap();
     let component = Component::new(&engine, wat).unwrap();
-    let error = TotpTool::from_component(engine, &component, config)
+    let error = TotpTool::from_component(engine, &component, config, Audit::Off)
         .err()
         .expect("linking must fail");
     assert!(

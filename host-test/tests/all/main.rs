@@ -6,6 +6,7 @@
 mod access_policy;
 mod artifact;
 mod at_rest;
+mod audit;
 mod cli;
 mod conformance;
 mod differential;

@@ -220,3 +220,60 @@ fn concurrent_provisioning_creates_one_user() {
         assert_eq!(got.status.code(), Some(0), "{db}: {got:?}");
     }
 }
+
+/// The audit trail lives in the PostgreSQL store as in SQLite: every CLI
+/// call from two processes is on record once, and `audit` lists it.
+#[test]
+fn audit_events_go_to_the_postgres_store() {
+    let server = PgServer::start();
+    let url = server.url();
+    let store = Store::open(&url).unwrap();
+    store
+        .put_user("agent_fleet_a1", true, Some(&RFC6238.sha1_secret()))
+        .unwrap();
+    let get = |username: &str| {
+        Command::new(env!("CARGO_BIN_EXE_totp-host"))
+            .args([
+                "--db",
+                &url,
+                "get-totp-code",
+                "--at",
+                "59",
+                "--username",
+                username,
+            ])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let calls: Vec<_> = (0..6)
+        .map(|i| {
+            get(if i % 2 == 0 {
+                "agent_fleet_a1"
+            } else {
+                "agent_fleet_nobody"
+            })
+        })
+        .collect();
+    for call in calls {
+        call.wait_with_output().unwrap();
+    }
+    let listed = totp_host(&url, &["audit", "--json"]);
+    assert!(listed.status.success(), "{listed:?}");
+    let events: Vec<serde_json::Value> = String::from_utf8_lossy(&listed.stdout)
+        .lines()
+        .map(parse)
+        .collect();
+    assert_eq!(events.len(), 6, "{events:?}");
+    let issued = events.iter().filter(|e| e["outcome"] == "issued").count();
+    assert_eq!(issued, 3);
+    let ids: std::collections::BTreeSet<_> = events.iter().map(|e| e["id"].to_string()).collect();
+    assert_eq!(ids.len(), 6);
+    let text = String::from_utf8_lossy(&listed.stdout);
+    assert!(!text.contains(&RFC6238.sha1_code(59)), "{text}");
+    let pruned = totp_host(&url, &["audit", "prune", "--before", "4102444800"]);
+    assert_eq!(
+        parse(String::from_utf8_lossy(&pruned.stdout).trim())["deleted"],
+        6
+    );
+}

@@ -4,12 +4,12 @@
 use std::sync::{Arc, LazyLock, OnceLock};
 
 use serde_json::Value;
-use totp_host::{Call, Clock, Directory, MemoryDirectory, NodeRef, Store, TotpTool};
+use totp_host::{Audit, Call, Clock, Directory, MemoryDirectory, NodeRef, Store, TotpTool};
 
 /// Compiling the component takes tens of milliseconds; do it once.
 pub fn tool() -> &'static TotpTool {
     static TOOL: OnceLock<TotpTool> = OnceLock::new();
-    TOOL.get_or_init(|| TotpTool::new().expect("the component loads"))
+    TOOL.get_or_init(|| TotpTool::new(Audit::Off).expect("the component loads"))
 }
 
 pub fn store() -> Store {

@@ -3,12 +3,13 @@
 //! between them mean something on any machine, and a load run.
 
 use std::hint::black_box;
+use std::path::PathBuf;
 use std::process::{Command, ExitCode};
 use std::sync::Arc;
 use std::time::Instant;
 
 use serde::Serialize;
-use totp_host::{Call, Clock, MemoryDirectory, NodeRef, SandboxConfig, Store, TotpTool};
+use totp_host::{Audit, Call, Clock, MemoryDirectory, NodeRef, SandboxConfig, Store, TotpTool};
 use wasmtime::Result;
 
 const BENCH_USER: &str = "agent_bench_agent";
@@ -101,6 +102,11 @@ struct Report {
     figures: Vec<Figure>,
     /// Fresh-instance throughput with 1..=N threads on one engine.
     threads: Vec<Throughput>,
+    /// Per-call cost of auditing to the SQLite store, as a ratio: the
+    /// audited fresh-instance call over the same call without audit.
+    audit_ratio: f64,
+    /// The same with synchronous=FULL (a sync per event).
+    audit_ratio_full_sync: f64,
     /// `{"ns_per_call": ...}`, or `{"skipped": "why"}`.
     #[serde(serialize_with = "pyotp_json")]
     pyotp: Result<f64, String>,
@@ -138,21 +144,78 @@ pub fn bench(calls: u64, json: bool, python: &str) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// A SQLite store file of the bench's own (WAL, as the CLI opens it),
+/// deleted with its WAL files when dropped.
+struct TempStore {
+    path: PathBuf,
+}
+
+impl TempStore {
+    fn new(name: &str) -> Self {
+        let path = std::env::temp_dir().join(format!(
+            "totp-host-bench-{}-{name}.sqlite3",
+            std::process::id()
+        ));
+        let store = TempStore { path };
+        store.remove();
+        store
+    }
+
+    fn remove(&self) {
+        for suffix in ["", "-wal", "-shm"] {
+            let mut path = self.path.clone().into_os_string();
+            path.push(suffix);
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+impl Drop for TempStore {
+    fn drop(&mut self) {
+        self.remove();
+    }
+}
+
 /// Measures native, warm, fresh-instance (pooling and on-demand) calls,
-/// thread scaling, and pyotp through `python`.
+/// fresh-instance calls over a SQLite file with and without the audit
+/// trail, thread scaling, and pyotp through `python`.
 fn run(calls: u64, python: &str) -> Result<Report> {
     let call = bench_call();
-    let pooled = TotpTool::new()?;
-    let on_demand = TotpTool::with_config(SandboxConfig {
-        pooling: false,
-        ..SandboxConfig::default()
-    })?;
+    let pooled = TotpTool::new(Audit::Off)?;
+    let on_demand = TotpTool::with_config(
+        SandboxConfig {
+            pooling: false,
+            ..SandboxConfig::default()
+        },
+        Audit::Off,
+    )?;
+    let temp_store = TempStore::new("normal");
+    let store = Arc::new(Store::sqlite(&temp_store.path)?);
+    store.put_user(BENCH_USER, true, Some(BENCH_SECRET))?;
+    let store_call = Call::new(store.clone()).with_clock(Clock::Fixed(BENCH_TIME));
+    let audited = TotpTool::new(Audit::To(store))?;
+    // The same, on a second file synced at every commit.
+    let full_sync_store = TempStore::new("full-sync");
+    let synced = Arc::new(Store::sqlite(&full_sync_store.path)?);
+    synced.put_user(BENCH_USER, true, Some(BENCH_SECRET))?;
+    synced.sync_every_commit()?;
+    let synced_call = Call::new(synced.clone()).with_clock(Clock::Fixed(BENCH_TIME));
+    let audited_synced = TotpTool::new(Audit::To(synced))?;
     let mut warm = pooled.warm_instance(&call)?;
     // Every mode must give the same answer before it is timed.
     let expected = native_call(&call);
     for (mode, got) in [
         ("warm", warm.try_get_totp_code(BENCH_USER)?),
         ("fresh", pooled.try_get_totp_code(&call, BENCH_USER)?),
+        ("store", pooled.try_get_totp_code(&store_call, BENCH_USER)?),
+        (
+            "audited",
+            audited.try_get_totp_code(&store_call, BENCH_USER)?,
+        ),
+        (
+            "audited, synced",
+            audited_synced.try_get_totp_code(&synced_call, BENCH_USER)?,
+        ),
     ] {
         if got != expected {
             wasmtime::bail!("{mode} call answered {got}, native {expected}");
@@ -184,7 +247,28 @@ fn run(calls: u64, python: &str) -> Result<Report> {
                 black_box(on_demand.get_totp_code(&call, BENCH_USER));
             }),
         ),
+        figure(
+            "fresh instance + SQLite store",
+            ns_per_call(calls, || {
+                black_box(pooled.get_totp_code(&store_call, BENCH_USER));
+            }),
+        ),
+        figure(
+            "fresh instance + SQLite store + audit",
+            ns_per_call(calls, || {
+                black_box(audited.get_totp_code(&store_call, BENCH_USER));
+            }),
+        ),
+        // A sync per call takes milliseconds on many disks: fewer calls.
+        figure(
+            "fresh instance + SQLite + audit, FULL",
+            ns_per_call((calls / 20).max(20), || {
+                black_box(audited_synced.get_totp_code(&synced_call, BENCH_USER));
+            }),
+        ),
     ];
+    let audit_ratio = figures[5].ns_per_call / figures[4].ns_per_call;
+    let audit_ratio_full_sync = figures[6].ns_per_call / figures[4].ns_per_call;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let threads = (1..=cores.max(2))
         .map(|threads| Throughput {
@@ -197,6 +281,8 @@ fn run(calls: u64, python: &str) -> Result<Report> {
         calls,
         figures,
         threads,
+        audit_ratio,
+        audit_ratio_full_sync,
         pyotp: pyotp_ns_per_call(python),
     })
 }
@@ -226,7 +312,7 @@ impl Report {
     fn table(&self) -> String {
         let native = self.figures[0].ns_per_call;
         let mut out = format!(
-            "component: {} bytes; {} calls per mode\n{:<28} {:>12} {:>12} {:>10} {:>10}\n",
+            "component: {} bytes; {} calls per mode\n{:<38} {:>12} {:>12} {:>10} {:>10}\n",
             self.component_bytes, self.calls, "mode", "ns/call", "calls/s", "x native", "x pyotp"
         );
         for f in &self.figures {
@@ -235,7 +321,7 @@ impl Report {
                 Err(_) => "-".into(),
             };
             out += &format!(
-                "{:<28} {:>12.0} {:>12.0} {:>10.2} {:>10}\n",
+                "{:<38} {:>12.0} {:>12.0} {:>10.2} {:>10}\n",
                 f.mode,
                 f.ns_per_call,
                 f.calls_per_second,
@@ -246,7 +332,7 @@ impl Report {
         match &self.pyotp {
             Ok(py) => {
                 out += &format!(
-                    "{:<28} {:>12.0} {:>12.0}\n",
+                    "{:<38} {:>12.0} {:>12.0}\n",
                     "pyotp TOTP(s).at(t)",
                     py,
                     1e9 / py
@@ -254,6 +340,11 @@ impl Report {
             }
             Err(why) => out += &format!("pyotp: skipped ({why})\n"),
         }
+        out += &format!(
+            "audit trail (SQLite, WAL): x{:.2} the same call without it \
+             (synchronous=NORMAL, the default); x{:.2} with FULL\n",
+            self.audit_ratio, self.audit_ratio_full_sync
+        );
         out += "fresh-instance throughput by threads:";
         for t in &self.threads {
             out += &format!(" {}: {:.0}/s", t.threads, t.calls_per_second);
@@ -302,7 +393,7 @@ pub fn load(calls: u64, threads: u64, store: Option<(Store, String)>) -> Result<
 fn run_load(calls: u64, threads: u64, call: &Call, username: &str) -> Result<LoadReport> {
     use std::sync::atomic::{AtomicU64, Ordering};
 
-    let tool = TotpTool::new()?;
+    let tool = TotpTool::new(Audit::Off)?;
     let expected = get_totp_code::get_totp_code_json(call, username);
     if !expected.contains("\"success\":true") {
         wasmtime::bail!("the store does not answer {username} with a code: {expected}");
@@ -367,7 +458,7 @@ const STORE_TOOL_NODE: &str = "tool_bench";
 /// in one run: by username and auto-resolved through the tool edge (five
 /// imports), queries per call, and throughput by threads.
 pub fn bench_stores(calls: u64, stores: &[String], json: bool) -> Result<ExitCode> {
-    let tool = TotpTool::new()?;
+    let tool = TotpTool::new(Audit::Off)?;
     let mut figures = Vec::new();
     for name in stores {
         let store = Arc::new(Store::open(name)?);

@@ -8,10 +8,13 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+mod audit;
 mod bench;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use totp_host::{AccessPolicy, Call, Clock, NodeRef, SandboxConfig, Store, StoreKey, TotpTool};
+use totp_host::{
+    AccessPolicy, Audit, Call, Clock, NodeRef, SandboxConfig, Store, StoreKey, TotpTool,
+};
 use wasmtime::Result;
 use wasmtime::error::Context;
 
@@ -102,6 +105,8 @@ enum Command {
     /// Maintain the store.
     #[command(subcommand)]
     Store(StoreCommand),
+    /// List the audit trail (newest first), or prune it.
+    Audit(audit::AuditArgs),
     /// Measure the tool on this machine: ns per call natively, in a warm
     /// instance and in a fresh instance per call, against pyotp.
     Bench {
@@ -187,6 +192,7 @@ fn main() -> ExitCode {
         } => link_tool(&store, &workflow, &slug, &tool_node, &agent_node),
         Command::Describe => describe(&store),
         Command::Store(StoreCommand::Encrypt) => encrypt_store(&store),
+        Command::Audit(args) => audit::audit(&store, args),
         Command::Bench {
             calls,
             json,
@@ -235,8 +241,10 @@ fn get_totp_code(
     at: Option<u64>,
 ) -> Result<ExitCode> {
     let (directory, default_node) = store.open(Access::Read)?;
-    let tool = load_tool(store)?;
-    let mut call = Call::new(Arc::new(directory)).with_policy(match policy {
+    let directory = Arc::new(directory);
+    // Every code the CLI hands out is on record in the store it read it from.
+    let tool = load_tool(store, Audit::To(directory.clone()))?;
+    let mut call = Call::new(directory).with_policy(match policy {
         Policy::OwnWorkflow => AccessPolicy::OwnWorkflow,
         Policy::AnyAgent => AccessPolicy::AnyAgent,
     });
@@ -289,7 +297,7 @@ fn link_tool(
 }
 
 fn describe(store: &StoreArgs) -> Result<ExitCode> {
-    let definition = load_tool(store)?.describe()?;
+    let definition = load_tool(store, Audit::Off)?.describe()?;
     println!("{definition}");
     Ok(ExitCode::SUCCESS)
 }
@@ -354,14 +362,14 @@ impl StoreArgs {
 /// code should not run a compiler. One call per process: reserving a pool
 /// of instance slots would cost more than it saves, so instances are
 /// allocated on demand.
-fn load_tool(store: &StoreArgs) -> Result<TotpTool> {
+fn load_tool(store: &StoreArgs, audit: Audit) -> Result<TotpTool> {
     let config = SandboxConfig {
         pooling: false,
         ..SandboxConfig::default()
     };
     match (totp_host::cache::default_cache_dir(), store.key(true)?) {
-        (Some(dir), Some(key)) => TotpTool::cached(&dir, &key, config),
-        _ => TotpTool::with_config(config),
+        (Some(dir), Some(key)) => TotpTool::cached(&dir, &key, config, audit),
+        _ => TotpTool::with_config(config, audit),
     }
 }
 
