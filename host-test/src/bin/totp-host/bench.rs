@@ -462,7 +462,8 @@ pub fn bench_stores(calls: u64, stores: &[String], json: bool) -> Result<ExitCod
     let mut figures = Vec::new();
     for name in stores {
         let store = Arc::new(Store::open(name)?);
-        store.link_tool(STORE_WORKFLOW, "bench", STORE_TOOL_NODE, "agent_bench")?;
+        // The tool node resolves to the bench agent: agent_{slug}_{node}.
+        store.link_tool(STORE_WORKFLOW, "bench", STORE_TOOL_NODE, "agent")?;
         store.put_user(BENCH_USER, true, Some(BENCH_SECRET))?;
         let by_username = Call::new(store.clone()).with_clock(Clock::Fixed(BENCH_TIME));
         let resolving = by_username
