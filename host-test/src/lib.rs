@@ -8,11 +8,18 @@
 //!   [`MemoryDirectory`] an in-memory one.
 //! - [`Call`]: the per-call context (directory, tool node, clock, and the
 //!   [`AccessPolicy`]).
+//! - [`artifact`]: the embedded component and what its bytes say (digest,
+//!   imports, exports, metadata); [`TotpTool::from_file`] loads a
+//!   third-party build instead ([`LoadError`]); [`dist`] writes the files
+//!   a deployment pins.
 
+pub mod artifact;
 mod bindings;
 pub mod cache;
 mod call;
 mod component;
+pub mod dist;
+mod load;
 pub mod memory;
 mod policy;
 mod sandbox;
@@ -21,12 +28,8 @@ mod sqlite;
 pub use call::{Call, Clock};
 pub use component::{TotpTool, WarmInstance};
 pub use get_totp_code::platform::{Directory, HostError, NodeRef, User};
+pub use load::LoadError;
 pub use memory::MemoryDirectory;
 pub use policy::AccessPolicy;
 pub use sandbox::{CallError, SandboxConfig};
 pub use sqlite::{Provisioned, SqliteDirectory};
-
-/// The component, as built by `build.rs`.
-pub mod artifact {
-    include!(concat!(env!("OUT_DIR"), "/component.rs"));
-}

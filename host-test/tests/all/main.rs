@@ -7,6 +7,7 @@ mod access_policy;
 mod artifact;
 mod cli;
 mod conformance;
+mod deploy;
 mod differential;
 mod hostile_guests;
 mod hostile_hosts;

@@ -6,8 +6,9 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
+mod artifact;
 mod bench;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -28,6 +29,15 @@ struct Cli {
     /// workflow, or any agent user (people never).
     #[arg(long, global = true, value_enum, default_value_t = Policy::OwnWorkflow)]
     policy: Policy,
+
+    /// Run this build of the component (same WIT world) instead of the
+    /// embedded one; refused when it imports more than the world.
+    #[arg(long, global = true, value_name = "PATH")]
+    component: Option<PathBuf>,
+
+    /// The SHA-256 (hex) the --component file must have.
+    #[arg(long, global = true, value_name = "HEX", requires = "component")]
+    component_sha256: Option<String>,
 
     #[command(subcommand)]
     command: Command,
@@ -114,6 +124,19 @@ enum Command {
         #[arg(long, default_value_t = 4)]
         threads: u64,
     },
+    /// Print a component's world, imports, exports, metadata, size and
+    /// SHA-256 as JSON (the embedded component without PATH).
+    Inspect {
+        /// A component file.
+        path: Option<PathBuf>,
+    },
+    /// Write the embedded component, its binary WIT package and SHA256SUMS
+    /// into a directory, for a deployment to pin.
+    Dist {
+        /// The directory (created when missing).
+        #[arg(long, value_name = "DIR", default_value = "dist")]
+        out: PathBuf,
+    },
 }
 
 /// The demo store's workflow: its tool node is linked to one agent.
@@ -122,12 +145,21 @@ const DEMO_SLUG: &str = "my-workflow";
 const DEMO_TOOL_NODE: &str = "tool_totp";
 const DEMO_AGENT_NODE: &str = "agent_abc123";
 
+/// `--component` and `--component-sha256`, set once from the global flags:
+/// every command that loads the tool honours them through `load_tool`.
+static COMPONENT_FILE: OnceLock<(PathBuf, Option<String>)> = OnceLock::new();
+
 fn main() -> ExitCode {
     let Cli {
         db,
         policy,
+        component,
+        component_sha256,
         command,
     } = Cli::parse();
+    if let Some(path) = component {
+        let _ = COMPONENT_FILE.set((path, component_sha256));
+    }
     let outcome = match command {
         Command::GetTotpCode {
             username,
@@ -154,6 +186,8 @@ fn main() -> ExitCode {
             python,
         } => bench::bench(calls, json, &python),
         Command::Load { calls, threads } => bench::load(calls, threads),
+        Command::Inspect { path } => artifact::inspect(path.as_deref()),
+        Command::Dist { out } => artifact::dist(&out),
     };
     outcome.unwrap_or_else(|error| {
         eprintln!("totp-host: {error:#}");
@@ -250,6 +284,9 @@ fn load_tool() -> Result<TotpTool> {
         pooling: false,
         ..SandboxConfig::default()
     };
+    if let Some((path, sha256)) = COMPONENT_FILE.get() {
+        return Ok(TotpTool::from_file(path, sha256.as_deref(), config)?);
+    }
     match totp_host::cache::default_cache_dir() {
         Some(dir) => TotpTool::cached(&dir, config),
         None => TotpTool::with_config(config),
