@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use wasmparser::{Encoding, KnownCustom, Parser, Payload};
+use wasmparser::{KnownCustom, Parser, Payload};
 
 include!(concat!(env!("OUT_DIR"), "/component.rs"));
 
@@ -56,15 +56,17 @@ impl Surface {
             exports: Vec::new(),
             metadata: BTreeMap::new(),
         };
+        // The header first, so that a wrong file gets a short answer.
+        if Parser::is_core_wasm(bytes) {
+            return Err(NotAComponent("a core WebAssembly module".into()));
+        }
+        if !Parser::is_component(bytes) {
+            return Err(NotAComponent("no WebAssembly component header".into()));
+        }
         let malformed = |error: wasmparser::BinaryReaderError| NotAComponent(error.to_string());
         let mut depth = 0_usize;
         for payload in Parser::new(0).parse_all(bytes) {
             match payload.map_err(malformed)? {
-                Payload::Version { encoding, .. }
-                    if depth == 0 && encoding != Encoding::Component =>
-                {
-                    return Err(NotAComponent("a core module".into()));
-                }
                 Payload::ModuleSection { .. } | Payload::ComponentSection { .. } => depth += 1,
                 Payload::End(_) => depth = depth.saturating_sub(1),
                 Payload::ComponentImportSection(reader) if depth == 0 => {
