@@ -6,11 +6,18 @@
 //! then `wit-component` turns the core module into a component whose only
 //! imports are those the WIT world declares. The component's path is written
 //! to `OUT_DIR/component.rs` for `include_bytes!`. The guest's own flags are
-//! in `.cargo/config.toml`, so a hand-run guest build gives the same bytes.
+//! in `.cargo/config.toml`; this build adds only path remapping (so the
+//! artifact holds no path of this machine) and, after componentizing, the
+//! guest package's metadata (name, version, description, licences, git
+//! revision) as the custom sections `wasm-metadata` writes. The WIT package
+//! is encoded here too (binary WIT, for `totp-host dist`), so the runtime
+//! needs no WIT parser.
 
 use std::env;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+use wasm_metadata::AddMetadataField::Set;
 
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 const GUEST_PACKAGE: &str = "get-totp-code";
@@ -34,7 +41,10 @@ fn main() {
     ensure_wasm_target();
     let target_dir = guest_target_dir(&out_dir);
     let module = build_guest(&root, &target_dir);
-    let component = componentize(&module);
+    let component = add_metadata(&componentize(&module), &root);
+    let (wit_package, world) = encode_wit_package(&root.join("wit"));
+    let wit_path = out_dir.join("get_totp_code.wit.wasm");
+    std::fs::write(&wit_path, &wit_package).unwrap();
 
     // One copy for include_bytes!, one at a stable path for the Python and
     // JavaScript hosts and for operators who want the bare .wasm.
@@ -51,7 +61,11 @@ fn main() {
              pub const COMPONENT_PATH: &str = {shared_path:?};\n\
              /// A digest of the component's bytes (not cryptographic): the key\n\
              /// of precompiled copies in the cache.\n\
-             pub const COMPONENT_DIGEST: u64 = {digest:#x};\n",
+             pub const COMPONENT_DIGEST: u64 = {digest:#x};\n\
+             /// The WIT package the component implements, in binary form.\n\
+             pub const WIT_PACKAGE_BYTES: &[u8] = include_bytes!({wit_path:?});\n\
+             /// The world it targets, as `namespace:package/world@version`.\n\
+             pub const WORLD: &str = {world:?};\n",
             digest = fnv1a(&component),
         ),
     )
@@ -105,6 +119,11 @@ fn build_guest(root: &Path, target_dir: &Path) -> PathBuf {
         .args(["build", "--lib", "--package", GUEST_PACKAGE])
         .args(["--target", WASM_TARGET, "--profile", GUEST_PROFILE])
         .env("CARGO_TARGET_DIR", target_dir)
+        // Panic locations of dependencies name their sources by absolute
+        // path; map the machine's prefixes to fixed ones so the artifact is
+        // the same wherever it is built. `--config` arrays are appended to
+        // the guest's own rustflags in .cargo/config.toml.
+        .args(["--config", &remap_path_flags(root)])
         // Flags meant for the host build must not leak into the guest's
         // (and would override the guest's own in .cargo/config.toml).
         .env_remove("RUSTFLAGS")
@@ -121,6 +140,133 @@ fn build_guest(root: &Path, target_dir: &Path) -> PathBuf {
         .join(WASM_TARGET)
         .join(GUEST_PROFILE)
         .join("get_totp_code.wasm")
+}
+
+/// `target.wasm32-unknown-unknown.rustflags` remapping the cargo home
+/// (registry and git sources) to `/cargo` and the repository to
+/// `/get-totp-code`; the standard library's paths are already `/rustc/...`.
+fn remap_path_flags(root: &Path) -> String {
+    let cargo_home = env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| env::var_os("HOME").map(|home| PathBuf::from(home).join(".cargo")));
+    let mut remaps = vec![format!(
+        "--remap-path-prefix={}=/get-totp-code",
+        root.display()
+    )];
+    if let Some(cargo_home) = cargo_home {
+        remaps.push(format!(
+            "--remap-path-prefix={}=/cargo",
+            cargo_home.display()
+        ));
+    }
+    // Debug formatting quotes and escapes like a TOML basic string.
+    let flags: Vec<String> = remaps.iter().map(|flag| format!("{flag:?}")).collect();
+    format!("target.{WASM_TARGET}.rustflags=[{}]", flags.join(", "))
+}
+
+/// Names the component with the guest package's own metadata (read with
+/// `cargo metadata`, so Cargo.toml stays the one place it is written) and
+/// the commit it was built from, when this is a git checkout.
+fn add_metadata(component: &[u8], root: &Path) -> Vec<u8> {
+    let package = guest_package(root);
+    let field = |key: &str| package[key].as_str().map(str::to_owned);
+    let mut metadata = wasm_metadata::AddMetadata::default();
+    metadata.name = Set(field("name").expect("the guest package has a name"));
+    if let Some(version) = field("version") {
+        metadata.version = Set(wasm_metadata::Version::new(version));
+    }
+    if let Some(description) = field("description") {
+        metadata.description = Set(wasm_metadata::Description::new(description));
+    }
+    if let Some(license) = field("license") {
+        let licenses = wasm_metadata::Licenses::new(&license)
+            .unwrap_or_else(|e| panic!("the guest's license {license:?}: {e}"));
+        metadata.licenses = Set(licenses);
+    }
+    // No repository URL is declared; when Cargo.toml gets one, it is the source.
+    if let Some(repository) = field("repository") {
+        let source = wasm_metadata::Source::new(&repository)
+            .unwrap_or_else(|e| panic!("the guest's repository {repository:?}: {e}"));
+        metadata.source = Set(source);
+    }
+    if let Some(revision) = git_revision(root) {
+        metadata.revision = Set(wasm_metadata::Revision::new(revision));
+    }
+    metadata
+        .to_wasm(component)
+        .unwrap_or_else(|e| panic!("adding metadata to the component: {e:?}"))
+}
+
+/// The guest package's entry in `cargo metadata --no-deps`.
+fn guest_package(root: &Path) -> serde_json::Value {
+    let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let output = Command::new(cargo)
+        .current_dir(root)
+        .args([
+            "metadata",
+            "--no-deps",
+            "--offline",
+            "--format-version",
+            "1",
+        ])
+        .output()
+        .expect("failed to run cargo metadata");
+    assert!(output.status.success(), "cargo metadata failed");
+    let metadata: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("cargo metadata prints JSON");
+    metadata["packages"]
+        .as_array()
+        .and_then(|packages| packages.iter().find(|p| p["name"] == GUEST_PACKAGE))
+        .cloned()
+        .expect("cargo metadata lists the guest package")
+}
+
+/// `git rev-parse HEAD` at the repository root, when git is there and this
+/// is a checkout; the build reruns when HEAD moves. A tarball build has no
+/// revision (and then matches any checkout's bytes but for this section).
+fn git_revision(root: &Path) -> Option<String> {
+    let git = |args: &[&str]| {
+        Command::new("git")
+            .current_dir(root)
+            .args(args)
+            .output()
+            .ok()
+            .filter(|out| out.status.success())
+            .map(|out| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    };
+    let revision = git(&["rev-parse", "HEAD"])?;
+    let head = git(&["rev-parse", "--git-path", "HEAD"])?;
+    println!("cargo:rerun-if-changed={}", root.join(head).display());
+    if let Some(branch) = git(&["symbolic-ref", "-q", "HEAD"]) {
+        let reference = git(&["rev-parse", "--git-path", &branch])?;
+        println!("cargo:rerun-if-changed={}", root.join(reference).display());
+    }
+    Some(revision)
+}
+
+/// The WIT package of `wit/` in binary form, and its world's full name.
+fn encode_wit_package(wit_dir: &Path) -> (Vec<u8>, String) {
+    let mut resolve = wit_parser::Resolve::default();
+    let (package, _) = resolve
+        .push_dir(wit_dir)
+        .unwrap_or_else(|e| panic!("parsing {}: {e:?}", wit_dir.display()));
+    let world = resolve
+        .select_world(&[package], None)
+        .unwrap_or_else(|e| panic!("choosing the world of {}: {e:?}", wit_dir.display()));
+    let name = &resolve.packages[package].name;
+    let world_name = match &name.version {
+        Some(version) => format!(
+            "{}:{}/{}@{version}",
+            name.namespace, name.name, resolve.worlds[world].name
+        ),
+        None => format!(
+            "{}:{}/{}",
+            name.namespace, name.name, resolve.worlds[world].name
+        ),
+    };
+    let bytes = wit_component::encode(&resolve, package)
+        .unwrap_or_else(|e| panic!("encoding the WIT package: {e:?}"));
+    (bytes, world_name)
 }
 
 /// One guest build serves every host profile: `<target>/guest` when OUT_DIR

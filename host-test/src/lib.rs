@@ -11,12 +11,19 @@
 //! - [`Audit`]: where every call's [`AuditEvent`] goes (an [`AuditSink`]:
 //!   the SQLite store, JSON lines, or the embedder's own), or explicitly
 //!   nowhere.
+//! - [`artifact`]: the embedded component and what its bytes say (digest,
+//!   imports, exports, metadata); [`TotpTool::from_file`] loads a
+//!   third-party build instead ([`LoadError`]); [`dist`] writes the files
+//!   a deployment pins.
 
+pub mod artifact;
 pub mod audit;
 mod bindings;
 pub mod cache;
 mod call;
 mod component;
+pub mod dist;
+mod load;
 pub mod memory;
 mod policy;
 mod sandbox;
@@ -27,13 +34,9 @@ pub use audit::{Audit, AuditError, AuditEvent, AuditFilter, AuditSink, JsonLines
 pub use call::{Call, Clock};
 pub use component::{TotpTool, WarmInstance};
 pub use get_totp_code::platform::{Directory, HostError, NodeRef, User};
+pub use load::LoadError;
 pub use memory::MemoryDirectory;
 pub use policy::AccessPolicy;
 pub use sandbox::{CallError, SandboxConfig};
 pub use store::{Provisioned, Store};
 pub use store_key::StoreKey;
-
-/// The component, as built by `build.rs`.
-pub mod artifact {
-    include!(concat!(env!("OUT_DIR"), "/component.rs"));
-}

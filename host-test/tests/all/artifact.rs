@@ -1,8 +1,11 @@
 //! The component as an artifact: its import surface is exactly the WIT
-//! world's, its tool definition is well formed, and it stays small.
+//! world's, its tool definition is well formed, it stays small, it names
+//! itself, and it holds no path of the machine that built it.
 
 use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
 
+use totp_host::artifact::Surface;
 use wasmtime::component::Component;
 
 use crate::util::tool;
@@ -66,4 +69,55 @@ fn describe_is_a_tool_definition_with_optional_username() {
     assert_eq!(parameters["properties"]["username"]["type"], "string");
     assert_eq!(parameters["properties"]["username"]["default"], "");
     assert_eq!(parameters["required"], serde_json::json!([]));
+}
+
+/// The metadata `build.rs` embeds, read back from the bytes: the guest
+/// package's own name, version and licence.
+#[test]
+fn component_carries_the_guest_package_metadata() {
+    let surface = Surface::read(totp_host::artifact::COMPONENT_BYTES).unwrap();
+    let metadata = &surface.metadata;
+    assert_eq!(metadata["name"], "get-totp-code", "{metadata:?}");
+    assert_eq!(metadata["version"], get_totp_code_version(), "{metadata:?}");
+    assert_eq!(metadata["licenses"], "MIT OR Apache-2.0", "{metadata:?}");
+    assert!(metadata["description"].contains("RFC 6238"), "{metadata:?}");
+}
+
+/// The root Cargo.toml's package version (the guest's).
+fn get_totp_code_version() -> String {
+    let manifest = include_str!("../../../Cargo.toml");
+    manifest
+        .lines()
+        .find_map(|line| line.strip_prefix("version = "))
+        .map(|value| value.trim_matches('"').to_owned())
+        .expect("the root Cargo.toml has a package version")
+}
+
+/// Reproducibility: building elsewhere must not change the bytes, so no
+/// path of this machine may be in them (panic locations of dependencies
+/// carried `$CARGO_HOME/registry/src/...` before build.rs remapped them).
+#[test]
+fn component_holds_no_path_of_this_machine() {
+    let bytes = totp_host::artifact::COMPONENT_BYTES;
+    let repo_root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let mut machine_paths = vec![repo_root.to_path_buf()];
+    machine_paths.extend(std::env::var_os("CARGO_HOME").map(PathBuf::from));
+    machine_paths.extend(std::env::var_os("HOME").map(PathBuf::from));
+    machine_paths.push(PathBuf::from("/root/"));
+    machine_paths.push(PathBuf::from("/home/"));
+    for path in machine_paths {
+        let needle = path.to_string_lossy();
+        assert!(
+            !contains(bytes, needle.as_bytes()),
+            "the component contains {needle:?}"
+        );
+    }
+    // The remapped prefixes are there instead: the remap took effect.
+    assert!(contains(bytes, b"/cargo/registry/src/"));
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|window| window == needle)
 }

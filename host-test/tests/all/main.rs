@@ -9,6 +9,7 @@ mod at_rest;
 mod audit;
 mod cli;
 mod conformance;
+mod deploy;
 mod differential;
 mod hostile_guests;
 mod hostile_hosts;

@@ -6,8 +6,9 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
+mod artifact;
 mod audit;
 mod bench;
 
@@ -39,6 +40,15 @@ struct Cli {
     /// $XDG_CONFIG_HOME/totp-host/store.key, created on first use.
     #[arg(long, global = true, value_name = "PATH")]
     key_file: Option<PathBuf>,
+
+    /// Run this build of the component (same WIT world) instead of the
+    /// embedded one; refused when it imports more than the world.
+    #[arg(long, global = true, value_name = "PATH")]
+    component: Option<PathBuf>,
+
+    /// The SHA-256 (hex) the --component file must have.
+    #[arg(long, global = true, value_name = "HEX", requires = "component")]
+    component_sha256: Option<String>,
 
     #[command(subcommand)]
     command: Command,
@@ -148,6 +158,19 @@ enum Command {
         #[arg(required = true, value_name = "STORE")]
         stores: Vec<String>,
     },
+    /// Print a component's world, imports, exports, metadata, size and
+    /// SHA-256 as JSON (the embedded component without PATH).
+    Inspect {
+        /// A component file.
+        path: Option<PathBuf>,
+    },
+    /// Write the embedded component, its binary WIT package and SHA256SUMS
+    /// into a directory, for a deployment to pin.
+    Dist {
+        /// The directory (created when missing).
+        #[arg(long, value_name = "DIR", default_value = "dist")]
+        out: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -163,14 +186,23 @@ const DEMO_SLUG: &str = "my-workflow";
 const DEMO_TOOL_NODE: &str = "tool_totp";
 const DEMO_AGENT_NODE: &str = "agent_abc123";
 
+/// `--component` and `--component-sha256`, set once from the global flags:
+/// every command that loads the tool honours them through `load_tool`.
+static COMPONENT_FILE: OnceLock<(PathBuf, Option<String>)> = OnceLock::new();
+
 fn main() -> ExitCode {
     let Cli {
         db,
         policy,
         key_file,
+        component,
+        component_sha256,
         command,
     } = Cli::parse();
     let store = StoreArgs { db, key_file };
+    if let Some(path) = component {
+        let _ = COMPONENT_FILE.set((path, component_sha256));
+    }
     let outcome = match command {
         Command::GetTotpCode {
             username,
@@ -213,6 +245,8 @@ fn main() -> ExitCode {
             json,
             stores,
         } => bench::bench_stores(calls, &stores, json),
+        Command::Inspect { path } => artifact::inspect(path.as_deref()),
+        Command::Dist { out } => artifact::dist(&out),
     };
     outcome.unwrap_or_else(|error| {
         eprintln!("totp-host: {error:#}");
@@ -367,6 +401,9 @@ fn load_tool(store: &StoreArgs, audit: Audit) -> Result<TotpTool> {
         pooling: false,
         ..SandboxConfig::default()
     };
+    if let Some((path, sha256)) = COMPONENT_FILE.get() {
+        return Ok(TotpTool::from_file(path, sha256.as_deref(), config, audit)?);
+    }
     match (totp_host::cache::default_cache_dir(), store.key(true)?) {
         (Some(dir), Some(key)) => TotpTool::cached(&dir, &key, config, audit),
         _ => TotpTool::with_config(config, audit),
