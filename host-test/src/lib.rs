@@ -9,7 +9,7 @@
 //! - [`Call`]: the per-call context (directory, tool node, clock, and the
 //!   [`AccessPolicy`]).
 //! - [`Audit`]: where every call's [`AuditEvent`] goes (an [`AuditSink`]:
-//!   the SQLite store, JSON lines, or the embedder's own), or explicitly
+//!   the store, JSON lines, or the embedder's own), or explicitly
 //!   nowhere.
 //! - [`artifact`]: the embedded component and what its bytes say (digest,
 //!   imports, exports, metadata); [`TotpTool::from_file`] loads a

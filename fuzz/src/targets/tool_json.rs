@@ -6,7 +6,7 @@ use crate::oracles::{fixed_messages, leaked_window};
 use arbitrary::Arbitrary;
 use get_totp_code::arguments::parse_username;
 use get_totp_code::platform::{Directory, HostError, NodeRef, Platform, User};
-use get_totp_code::tool::{ErrorCode, ToolError};
+use get_totp_code::tool::{ErrorCode, ToolError, agent_username};
 use get_totp_code::{get_totp_code_json, invoke_json};
 use serde_json::Value;
 use zeroize::Zeroizing;
@@ -246,14 +246,14 @@ pub fn run(scenario: Scenario) {
         allowed.push(spec.other_name.clone());
     }
     if let Some((workflow, node)) = &scenario.node {
-        allowed.push(format!("agent_{workflow}_{node}"));
+        allowed.push(agent_username(workflow, node));
         let slug = match &scenario.slug {
             Answer::Ok(Some(slug)) if !slug.is_empty() => slug.clone(),
             _ => workflow.clone(),
         };
         if let Answer::Ok(targets) = &scenario.edges {
             for target in targets {
-                allowed.push(format!("agent_{slug}_{target}"));
+                allowed.push(agent_username(&slug, target));
             }
         }
     }

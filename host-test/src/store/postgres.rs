@@ -7,8 +7,8 @@
 //! blinked.
 //!
 //! The host's lookups are synchronous (they answer the component's imports
-//! on the calling thread), so the async client runs on a small runtime of
-//! the backend's own and each operation blocks on it.
+//! on the calling thread), so the async client runs on a runtime of the
+//! backend's own that each operation blocks on.
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -66,9 +66,11 @@ impl PostgresBackend {
             "-c statement_timeout={}",
             options.timeout.as_millis()
         ));
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .thread_name("totp-postgres")
+        // Current-thread: the calling thread drives the socket itself, so a
+        // query costs one round trip to the server and no hand-off to a
+        // worker thread and back. Threads calling at once take turns
+        // driving; each still waits only for its own query.
+        let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .context("starting the PostgreSQL client's runtime")?;
