@@ -3,28 +3,15 @@
 //! same modes as one ratio table with pyotp timed in the same run.
 
 use std::hint::black_box;
-use std::sync::Arc;
 
 use criterion::Criterion;
-use totp_host::{Audit, Call, Clock, MemoryDirectory, SandboxConfig, TotpTool};
+use totp_host::{Audit, SandboxConfig, TotpTool};
 use wasmtime::component::Component;
 
-const BENCH_USER: &str = "agent_bench_agent";
-const BENCH_SECRET: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
-const BENCH_TIME: u64 = 1_700_000_000;
+#[path = "../src/bin/totp-host/fixture.rs"]
+mod fixture;
 
-fn bench_call() -> Call {
-    Call::new(Arc::new(MemoryDirectory::one_agent(
-        BENCH_USER,
-        BENCH_SECRET,
-    )))
-    .with_clock(Clock::Fixed(BENCH_TIME))
-}
-
-/// The guest's whole path, compiled natively, over the same call.
-fn native_call(call: &Call) -> String {
-    get_totp_code::get_totp_code_json(call, BENCH_USER)
-}
+use fixture::{BENCH_SECRET, BENCH_TIME, BENCH_USER, bench_call, native_call};
 
 fn native(c: &mut Criterion) {
     let key = base32::decode(base32::Alphabet::Rfc4648 { padding: false }, BENCH_SECRET).unwrap();

@@ -77,7 +77,7 @@ pub fn case(name: &str) -> &'static Case {
 }
 
 /// Runs one case through the component over `directory`.
-fn run_case(case: &Case, directory: Arc<dyn Directory + Send + Sync>) -> String {
+pub fn run_case(case: &Case, directory: Arc<dyn Directory + Send + Sync>) -> String {
     let mut call = Call::new(directory)
         .with_policy(AccessPolicy::Unrestricted)
         .with_clock(Clock::Fixed(case.time));

@@ -7,9 +7,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use totp_host::store::PostgresOptions;
-use totp_host::{AccessPolicy, Call, Clock, Directory, MemoryDirectory, NodeRef, Store};
+use totp_host::{Call, Clock, MemoryDirectory, Store};
 
-use crate::conformance::{CASES, check};
+use crate::conformance::{CASES, check, run_case};
 use crate::pg_server::PgServer;
 use crate::util::{RFC6238, parse, tool};
 
@@ -19,22 +19,6 @@ fn totp_host(db: &str, args: &[&str]) -> Output {
         .args(args)
         .output()
         .expect("totp-host runs")
-}
-
-fn run_case(
-    case: &crate::conformance::Case,
-    directory: Arc<dyn Directory + Send + Sync>,
-) -> String {
-    let mut call = Call::new(directory)
-        .with_policy(AccessPolicy::Unrestricted)
-        .with_clock(Clock::Fixed(case.time));
-    if let Some(node) = &case.node {
-        call = call.at_node(NodeRef::new(&node.workflow_id, &node.node_id));
-    }
-    match case.call.as_str() {
-        "invoke" => tool().invoke(&call, case.arguments.as_deref().unwrap_or_default()),
-        _ => tool().get_totp_code(&call, &case.username),
-    }
 }
 
 /// Every case (but those that inject a host failure) answers over

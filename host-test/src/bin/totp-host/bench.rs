@@ -9,28 +9,10 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use serde::Serialize;
-use totp_host::{Audit, Call, Clock, MemoryDirectory, NodeRef, SandboxConfig, Store, TotpTool};
+use totp_host::{Audit, Call, Clock, NodeRef, SandboxConfig, Store, TotpTool};
 use wasmtime::Result;
 
-const BENCH_USER: &str = "agent_bench_agent";
-/// 160-bit secret, as `create-agent-user` makes them.
-const BENCH_SECRET: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
-const BENCH_TIME: u64 = 1_700_000_000;
-
-/// A call against a directory that knows one agent, so that what is
-/// measured is the tool and its sandbox, not a database.
-fn bench_call() -> Call {
-    Call::new(Arc::new(MemoryDirectory::one_agent(
-        BENCH_USER,
-        BENCH_SECRET,
-    )))
-    .with_clock(Clock::Fixed(BENCH_TIME))
-}
-
-/// The guest's whole path (lookup, base32, HMAC, JSON), compiled natively.
-fn native_call(call: &Call) -> String {
-    get_totp_code::get_totp_code_json(call, BENCH_USER)
-}
+use crate::fixture::{BENCH_SECRET, BENCH_TIME, BENCH_USER, bench_call, native_call};
 
 /// Median nanoseconds per call of `f`, over batches of `calls / 20`.
 fn ns_per_call(calls: u64, mut f: impl FnMut()) -> f64 {

@@ -11,6 +11,7 @@ use std::sync::{Arc, OnceLock};
 mod artifact;
 mod audit;
 mod bench;
+mod fixture;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use totp_host::{
