@@ -19,9 +19,10 @@ use std::process::Command;
 
 use wasm_metadata::AddMetadataField::Set;
 
-const WASM_TARGET: &str = "wasm32-unknown-unknown";
-const GUEST_PACKAGE: &str = "get-totp-code";
-const GUEST_PROFILE: &str = "wasm";
+#[path = "guest_build.rs"]
+mod guest_build;
+
+use guest_build::{GUEST_PACKAGE, WASM_TARGET, cargo_home, core_module_path, guest_build_command};
 
 fn main() {
     let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").unwrap());
@@ -112,56 +113,12 @@ fn has_std(libdir: &Path) -> bool {
 
 /// Runs the nested `cargo build` of the guest; returns the core module path.
 fn build_guest(root: &Path, target_dir: &Path) -> PathBuf {
-    let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut command = Command::new(cargo);
-    command
-        .current_dir(root)
-        .args(["build", "--lib", "--package", GUEST_PACKAGE])
-        .args(["--target", WASM_TARGET, "--profile", GUEST_PROFILE])
-        .env("CARGO_TARGET_DIR", target_dir)
-        // Panic locations of dependencies name their sources by absolute
-        // path; map the machine's prefixes to fixed ones so the artifact is
-        // the same wherever it is built. `--config` arrays are appended to
-        // the guest's own rustflags in .cargo/config.toml.
-        .args(["--config", &remap_path_flags(root)])
-        // Flags meant for the host build must not leak into the guest's
-        // (and would override the guest's own in .cargo/config.toml).
-        .env_remove("RUSTFLAGS")
-        .env_remove("CARGO_ENCODED_RUSTFLAGS")
-        .env_remove("CARGO_BUILD_TARGET")
-        .env_remove("CARGO_BUILD_RUSTFLAGS")
-        .env_remove("CARGO_PRIMARY_PACKAGE")
-        // `cargo clippy` lints through this wrapper; the guest is linted on
-        // its own (see .ci/run), and a wrapper here would defeat caching.
-        .env_remove("RUSTC_WORKSPACE_WRAPPER");
-    let status = command.status().expect("failed to run cargo for the guest");
+    let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = guest_build_command(&cargo, root, target_dir, cargo_home().as_deref())
+        .status()
+        .expect("failed to run cargo for the guest");
     assert!(status.success(), "building the guest component failed");
-    target_dir
-        .join(WASM_TARGET)
-        .join(GUEST_PROFILE)
-        .join("get_totp_code.wasm")
-}
-
-/// `target.wasm32-unknown-unknown.rustflags` remapping the cargo home
-/// (registry and git sources) to `/cargo` and the repository to
-/// `/get-totp-code`; the standard library's paths are already `/rustc/...`.
-fn remap_path_flags(root: &Path) -> String {
-    let cargo_home = env::var_os("CARGO_HOME")
-        .map(PathBuf::from)
-        .or_else(|| env::var_os("HOME").map(|home| PathBuf::from(home).join(".cargo")));
-    let mut remaps = vec![format!(
-        "--remap-path-prefix={}=/get-totp-code",
-        root.display()
-    )];
-    if let Some(cargo_home) = cargo_home {
-        remaps.push(format!(
-            "--remap-path-prefix={}=/cargo",
-            cargo_home.display()
-        ));
-    }
-    // Debug formatting quotes and escapes like a TOML basic string.
-    let flags: Vec<String> = remaps.iter().map(|flag| format!("{flag:?}")).collect();
-    format!("target.{WASM_TARGET}.rustflags=[{}]", flags.join(", "))
+    core_module_path(target_dir)
 }
 
 /// Names the component with the guest package's own metadata (read with

@@ -121,3 +121,64 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
         .windows(needle.len())
         .any(|window| window == needle)
 }
+
+#[path = "../../guest_build.rs"]
+mod guest_build;
+
+/// Two checkouts at different paths, with different cargo homes, build the
+/// same guest bytes: the sources are copied elsewhere (the files git
+/// tracks), the cargo home is another directory that links to this one's
+/// registry, and the guest is built there exactly as `build.rs` builds it.
+#[test]
+fn another_checkout_builds_the_same_guest() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap();
+    let ours = guest_build::core_module_path(
+        std::path::Path::new(totp_host::artifact::COMPONENT_PATH)
+            .parent()
+            .unwrap(),
+    );
+    let elsewhere = tempfile::Builder::new()
+        .prefix("another-checkout-")
+        .tempdir()
+        .unwrap();
+    let checkout = elsewhere.path().join("src").join("get-totp-code");
+    let listed = std::process::Command::new("git")
+        .args(["ls-files", "-z"])
+        .current_dir(root)
+        .output()
+        .expect("git lists the sources");
+    assert!(listed.status.success(), "{listed:?}");
+    for file in listed.stdout.split(|&b| b == 0).filter(|f| !f.is_empty()) {
+        let file = std::str::from_utf8(file).unwrap();
+        let to = checkout.join(file);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(root.join(file), &to).unwrap();
+    }
+    let cargo_home = elsewhere.path().join("cargo-home");
+    std::fs::create_dir_all(&cargo_home).unwrap();
+    let registry = guest_build::cargo_home().unwrap().join("registry");
+    std::os::unix::fs::symlink(&registry, cargo_home.join("registry")).unwrap();
+
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let target_dir = elsewhere.path().join("target");
+    let output =
+        guest_build::guest_build_command(&cargo, &checkout, &target_dir, Some(&cargo_home))
+            .args(["--offline", "--locked", "--quiet"])
+            .env("CARGO_HOME", &cargo_home)
+            .output()
+            .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let theirs = std::fs::read(guest_build::core_module_path(&target_dir)).unwrap();
+    assert!(
+        theirs == std::fs::read(&ours).unwrap(),
+        "the guest built in {} differs from {}",
+        checkout.display(),
+        ours.display()
+    );
+}
