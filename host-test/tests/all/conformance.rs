@@ -182,19 +182,19 @@ fn every_case_passes_through_the_rust_host() {
     judge("the Rust host over MemoryDirectory", &results);
 }
 
-/// The reference store answers like the stub (the failure cases need the
-/// stub's injected failures, so they run there only).
-#[test]
-fn every_case_passes_over_the_sqlite_store() {
+/// Runs every case without an injected failure (those need the stub's
+/// failures) over the store `store_for` prepares for it, and asserts each
+/// answer equals the stub's and conforms.
+pub fn cases_answer_like_the_stub(
+    mut store_for: impl FnMut(&Case) -> Arc<dyn Directory + Send + Sync>,
+) {
     let mut compared = 0;
     for case in CASES.iter().filter(|case| case.host_failure.is_none()) {
-        let store = Store::in_memory().unwrap();
-        store.import(&case.store).unwrap();
-        let over_sqlite = run_case(case, Arc::new(store));
+        let over_store = run_case(case, store_for(case));
         let over_memory = run_case(case, Arc::new(memory_directory(case)));
-        assert_eq!(over_sqlite, over_memory, "{}", case.name);
+        assert_eq!(over_store, over_memory, "{}", case.name);
         assert_eq!(
-            check(case, &over_sqlite),
+            check(case, &over_store),
             Vec::<String>::new(),
             "{}",
             case.name
@@ -202,6 +202,16 @@ fn every_case_passes_over_the_sqlite_store() {
         compared += 1;
     }
     assert!(compared >= 100, "{compared}");
+}
+
+/// The reference store answers like the stub.
+#[test]
+fn every_case_passes_over_the_sqlite_store() {
+    cases_answer_like_the_stub(|case| {
+        let store = Store::in_memory().unwrap();
+        store.import(&case.store).unwrap();
+        Arc::new(store)
+    });
 }
 
 #[test]
