@@ -28,7 +28,7 @@ impl secrets::Host for CallState {
         &mut self,
         username: String,
     ) -> Result<Option<secrets::User>, secrets::LookupError> {
-        let found = self.call.find_user(&username);
+        let found = guarded(|| self.call.find_user(&username));
         self.looked_up = Some(username);
         match found {
             Ok(user) => Ok(user.map(|user| secrets::User {
@@ -55,7 +55,7 @@ impl workflow::Host for CallState {
         &mut self,
         workflow_id: String,
     ) -> Result<Option<String>, workflow::GraphError> {
-        self.call.workflow_slug(&workflow_id).map_err(graph_error)
+        guarded(|| self.call.workflow_slug(&workflow_id)).map_err(graph_error)
     }
 
     fn edge_targets(
@@ -64,10 +64,20 @@ impl workflow::Host for CallState {
         source_node_id: String,
         label: String,
     ) -> Result<Vec<String>, workflow::GraphError> {
-        self.call
-            .edge_targets(&workflow_id, &source_node_id, &label)
-            .map_err(graph_error)
+        guarded(|| {
+            self.call
+                .edge_targets(&workflow_id, &source_node_id, &label)
+        })
+        .map_err(graph_error)
     }
+}
+
+/// A directory that panics fails its lookup (a `host_error` for this call),
+/// not the host: the embedder's code must not turn a tool call into a
+/// crash any more than the guest's may.
+fn guarded<T>(lookup: impl FnOnce() -> Result<T, HostError>) -> Result<T, HostError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(lookup))
+        .unwrap_or_else(|_| Err(HostError::Unavailable("the directory failed".into())))
 }
 
 /// `graph-error` has no `denied` case: a refusal reads as unavailable.

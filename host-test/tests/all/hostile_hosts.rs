@@ -196,3 +196,36 @@ fn hostile_host_answers_give_clear_errors() {
     let fine = run(rfc_agent(), None, "agent_wf_n1");
     assert_eq!(assert_code(&fine, "agent_wf_n1"), RFC6238.sha1_code(59));
 }
+
+/// A directory whose code panics fails that lookup with a `host_error`;
+/// the host goes on serving.
+#[test]
+fn a_panicking_directory_is_a_host_error() {
+    struct Panicking;
+    impl totp_host::Directory for Panicking {
+        fn find_user(&self, _: &str) -> Result<Option<totp_host::User>, totp_host::HostError> {
+            panic!("a bug in the platform's directory")
+        }
+        fn workflow_slug(&self, _: &str) -> Result<Option<String>, totp_host::HostError> {
+            panic!("a bug in the platform's directory")
+        }
+        fn edge_targets(
+            &self,
+            _: &str,
+            _: &str,
+            _: &str,
+        ) -> Result<Vec<String>, totp_host::HostError> {
+            panic!("a bug in the platform's directory")
+        }
+    }
+    let by_name = call_at(Panicking, 59).with_policy(AccessPolicy::Unrestricted);
+    let message = assert_error(
+        &parse(&tool().get_totp_code(&by_name, "agent_x")),
+        "host_error",
+    );
+    assert_eq!(message, "Host error: the directory failed");
+    let resolving = at_node(call_at(Panicking, 59), "wf-1", "tool_totp");
+    assert_error(&parse(&tool().get_totp_code(&resolving, "")), "host_error");
+    let fine = run(rfc_agent(), None, "agent_wf_n1");
+    assert_eq!(assert_code(&fine, "agent_wf_n1"), RFC6238.sha1_code(59));
+}
