@@ -68,6 +68,10 @@ pub trait Backend: Send + Sync {
     fn sync_every_commit(&self) -> Result<(), BackendError> {
         Ok(())
     }
+    /// Tunes the store for a process that makes one call and exits.
+    fn short_lived(&self) -> Result<(), BackendError> {
+        Ok(())
+    }
 }
 
 /// The columns of `audit_events`, in the order the backends read them.
@@ -266,6 +270,14 @@ impl Store {
     /// commits are durable as the server is configured.
     pub fn sync_every_commit(&self) -> Result<()> {
         Ok(self.backend.sync_every_commit()?)
+    }
+
+    /// For a process that opens the store, makes one call and exits (the
+    /// CLI): with SQLite, no checkpoint on every close, and a small WAL
+    /// (see `store/sqlite.rs`).
+    pub fn short_lived(self) -> Result<Self> {
+        self.backend.short_lived()?;
+        Ok(self)
     }
 
     /// `store encrypt`: seals every plain-text secret, in one transaction;

@@ -1,8 +1,10 @@
 //! The SQLite backend: one file (or memory), one connection behind a lock.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
+use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OptionalExtension, params};
 use wasmtime::Result;
 use wasmtime::error::Context;
@@ -13,7 +15,17 @@ use crate::memory::{EdgeRow, UserRow};
 
 pub struct SqliteBackend {
     connection: Mutex<Connection>,
+    /// Set by [`Backend::short_lived`]: the WAL is checkpointed when the
+    /// store is dropped and the WAL has grown past [`SHORT_LIVED_WAL_BYTES`].
+    short_lived: AtomicBool,
 }
+
+/// How large a short-lived process lets the WAL grow before it checkpoints
+/// and truncates it on its way out. Each such process, as the file's only
+/// connection, reads the whole WAL back when it opens the store (SQLite
+/// rebuilds the WAL index), so the WAL stays small; and a checkpoint (two
+/// fsyncs) every few dozen processes replaces one on every close.
+const SHORT_LIVED_WAL_BYTES: u64 = 256 << 10;
 
 fn failed(error: rusqlite::Error) -> BackendError {
     BackendError(error.to_string())
@@ -52,12 +64,30 @@ impl SqliteBackend {
         connection.execute_batch(SCHEMA)?;
         Ok(SqliteBackend {
             connection: Mutex::new(connection),
+            short_lived: AtomicBool::new(false),
         })
     }
 
     fn connection(&self) -> MutexGuard<'_, Connection> {
         // A panic while holding the lock leaves SQLite itself consistent.
         self.connection.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Drop for SqliteBackend {
+    fn drop(&mut self) {
+        if !*self.short_lived.get_mut() {
+            return;
+        }
+        let connection = self.connection.get_mut().unwrap_or_else(|e| e.into_inner());
+        let wal_bytes = connection
+            .path()
+            .and_then(|path| std::fs::metadata(format!("{path}-wal")).ok())
+            .map_or(0, |wal| wal.len());
+        if wal_bytes > SHORT_LIVED_WAL_BYTES {
+            // Best effort: a busy database is checkpointed by a later process.
+            let _ = connection.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+        }
     }
 }
 
@@ -196,6 +226,13 @@ impl Backend for SqliteBackend {
             }
         }
         transaction.commit().map_err(failed)?;
+        // The replaced rows' pages still hold the old secrets in the main
+        // file until a checkpoint copies the new pages over them (and
+        // `secure_delete` zeroes what they freed); do it now rather than
+        // whenever the WAL next fills up.
+        connection
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+            .map_err(failed)?;
         Ok(changed)
     }
 
@@ -269,6 +306,24 @@ impl Backend for SqliteBackend {
         self.connection()
             .execute("DELETE FROM audit_events WHERE time_unix < ?1", [before])
             .map_err(failed)
+    }
+
+    fn short_lived(&self) -> Result<(), BackendError> {
+        // A CLI call is a process. SQLite's checkpoint when the last
+        // connection closes would cost every call two to four fsyncs and a
+        // new WAL file; its automatic checkpoint would run in every process
+        // once the WAL is past the limit, since a connection that rebuilt
+        // the WAL index does not know what earlier ones copied back. Both
+        // off: `Drop` checkpoints and truncates past a size instead.
+        let connection = self.connection();
+        connection
+            .set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)
+            .map_err(failed)?;
+        connection
+            .pragma_update(None, "wal_autocheckpoint", 0)
+            .map_err(failed)?;
+        self.short_lived.store(true, Ordering::Relaxed);
+        Ok(())
     }
 
     fn sync_every_commit(&self) -> Result<(), BackendError> {

@@ -413,6 +413,30 @@ fn concurrent_cli_processes_record_every_call() {
     assert_eq!(ids.len(), PROCESSES);
 }
 
+/// Every CLI call is a process and the store's only connection, which
+/// SQLite makes read the whole WAL back when it opens the file: however many
+/// calls go by, the WAL must stay small, and no event may be lost on the way.
+#[test]
+fn many_cli_calls_keep_the_wal_small() {
+    const CALLS: usize = 100;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("store.sqlite3");
+    drop(seeded_store(&db));
+    let wal = dir.path().join("store.sqlite3-wal");
+    let mut largest = 0;
+    for _ in 0..CALLS {
+        stdout(&totp_host(
+            &db,
+            &["get-totp-code", "--at", "59", "--username", AGENT],
+        ));
+        largest = largest.max(std::fs::metadata(&wal).map_or(0, |m| m.len()));
+    }
+    // The limit (256 KiB) plus one call's pages.
+    assert!(largest <= 320 << 10, "the WAL grew to {largest} bytes");
+    let events = json_lines(&totp_host(&db, &["audit", "--json"]));
+    assert_eq!(events.len(), CALLS);
+}
+
 #[test]
 fn audit_command_lists_filters_and_prunes() {
     let dir = tempfile::tempdir().unwrap();

@@ -368,7 +368,7 @@ impl StoreArgs {
     /// prints a code.
     fn open(&self, access: Access) -> Result<(Store, Option<NodeRef>)> {
         if let Some(db) = &self.db {
-            let mut directory = Store::open(db)?;
+            let mut directory = Store::open(db)?.short_lived()?;
             if let Some(key) = self.key(access == Access::Write)? {
                 directory = directory.with_key(key);
             }
@@ -376,7 +376,7 @@ impl StoreArgs {
         }
         let path = default_store_path()?;
         let fresh = !path.exists();
-        let mut directory = Store::sqlite(&path)?;
+        let mut directory = Store::sqlite(&path)?.short_lived()?;
         if let Some(key) = self.key(access == Access::Write || fresh)? {
             directory = directory.with_key(key);
         }
