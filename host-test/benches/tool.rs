@@ -11,7 +11,7 @@ use wasmtime::component::Component;
 #[path = "../src/bin/totp-host/fixture.rs"]
 mod fixture;
 
-use fixture::{BENCH_SECRET, BENCH_TIME, BENCH_USER, bench_call, native_call};
+use fixture::{BENCH_SECRET, BENCH_TIME, BENCH_USER, auto_resolve_call, bench_call, native_call};
 
 fn native(c: &mut Criterion) {
     let key = base32::decode(base32::Alphabet::Rfc4648 { padding: false }, BENCH_SECRET).unwrap();
@@ -68,6 +68,14 @@ fn component_calls(c: &mut Criterion) {
     });
     group.bench_function("fresh instance, pooling", |b| {
         b.iter(|| black_box(pooled.get_totp_code(&call, BENCH_USER)))
+    });
+    let resolving = auto_resolve_call();
+    assert_eq!(
+        pooled.get_totp_code(&resolving, ""),
+        pooled.get_totp_code(&call, BENCH_USER)
+    );
+    group.bench_function("fresh instance, pooling, auto-resolve", |b| {
+        b.iter(|| black_box(pooled.get_totp_code(&resolving, "")))
     });
     group.bench_function("fresh instance, on demand", |b| {
         b.iter(|| black_box(on_demand.get_totp_code(&call, BENCH_USER)))

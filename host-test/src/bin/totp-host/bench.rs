@@ -12,7 +12,9 @@ use serde::Serialize;
 use totp_host::{Audit, Call, Clock, NodeRef, SandboxConfig, Store, TotpTool};
 use wasmtime::Result;
 
-use crate::fixture::{BENCH_SECRET, BENCH_TIME, BENCH_USER, bench_call, native_call};
+use crate::fixture::{
+    BENCH_SECRET, BENCH_TIME, BENCH_USER, auto_resolve_call, bench_call, native_call,
+};
 
 /// Median nanoseconds per call of `f`, over batches of `calls / 20`.
 fn ns_per_call(calls: u64, mut f: impl FnMut()) -> f64 {
@@ -163,6 +165,7 @@ impl Drop for TempStore {
 /// trail, thread scaling, and pyotp through `python`.
 fn run(calls: u64, python: &str) -> Result<Report> {
     let call = bench_call();
+    let resolving = auto_resolve_call();
     let pooled = TotpTool::new(Audit::Off)?;
     let on_demand = TotpTool::with_config(
         SandboxConfig {
@@ -189,6 +192,7 @@ fn run(calls: u64, python: &str) -> Result<Report> {
     for (mode, got) in [
         ("warm", warm.try_get_totp_code(BENCH_USER)?),
         ("fresh", pooled.try_get_totp_code(&call, BENCH_USER)?),
+        ("auto-resolve", pooled.try_get_totp_code(&resolving, "")?),
         ("store", pooled.try_get_totp_code(&store_call, BENCH_USER)?),
         (
             "audited",
@@ -224,6 +228,12 @@ fn run(calls: u64, python: &str) -> Result<Report> {
             }),
         ),
         figure(
+            "fresh instance (pooling), auto-resolve",
+            ns_per_call(calls, || {
+                black_box(pooled.get_totp_code(&resolving, ""));
+            }),
+        ),
+        figure(
             "fresh instance (on demand)",
             ns_per_call(calls, || {
                 black_box(on_demand.get_totp_code(&call, BENCH_USER));
@@ -249,8 +259,15 @@ fn run(calls: u64, python: &str) -> Result<Report> {
             }),
         ),
     ];
-    let audit_ratio = figures[5].ns_per_call / figures[4].ns_per_call;
-    let audit_ratio_full_sync = figures[6].ns_per_call / figures[4].ns_per_call;
+    let ns = |mode: &str| {
+        figures
+            .iter()
+            .find(|f| f.mode == mode)
+            .map_or(f64::NAN, |f| f.ns_per_call)
+    };
+    let over_store = ns("fresh instance + SQLite store");
+    let audit_ratio = ns("fresh instance + SQLite store + audit") / over_store;
+    let audit_ratio_full_sync = ns("fresh instance + SQLite + audit, FULL") / over_store;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let threads = (1..=cores.max(2))
         .map(|threads| Throughput {
