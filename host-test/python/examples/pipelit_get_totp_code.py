@@ -28,7 +28,7 @@ import json
 from typing import Optional
 
 from langchain_core.tools import tool
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from components import register
 from database import SessionLocal
@@ -41,11 +41,25 @@ TOOL = TotpTool()
 #: The description an LLM reads: the component's own.
 DESCRIPTION = json.loads(TOOL.describe())["description"]
 
-# Column selects rather than ORM entities: the tool needs three fields, and
-# SQLAlchemy caches these statements' compiled form.
-_USER = select(UserProfile.username, UserProfile.is_agent, UserProfile.totp_secret)
-_SLUG = select(Workflow.slug)
-_TARGETS = select(WorkflowEdge.target_node_id).order_by(WorkflowEdge.id)
+# Core statements built once, with bound parameters, run on the session's
+# connection: the tool needs three columns, not ORM entities, and neither
+# building a statement nor loading an entity is paid per lookup.
+_users = UserProfile.__table__.c
+_workflows = Workflow.__table__.c
+_edges = WorkflowEdge.__table__.c
+_USER = select(_users.username, _users.is_agent, _users.totp_secret).where(
+    _users.username == bindparam("username")
+)
+_SLUG = select(_workflows.slug).where(_workflows.id == bindparam("id"))
+_TARGETS = (
+    select(_edges.target_node_id)
+    .where(
+        _edges.workflow_id == bindparam("workflow_id"),
+        _edges.source_node_id == bindparam("source"),
+        _edges.edge_label == bindparam("label"),
+    )
+    .order_by(_edges.id)
+)
 
 
 class SessionDirectory:
@@ -54,18 +68,17 @@ class SessionDirectory:
     def __init__(self) -> None:
         self._db = None
 
-    @property
-    def db(self):
+    def _execute(self, statement, **parameters):
         if self._db is None:
             self._db = SessionLocal()
-        return self._db
+        return self._db.connection().execute(statement, parameters)
 
     def close(self) -> None:
         if self._db is not None:
             self._db.close()
 
     def find_user(self, username: str) -> Optional[User]:
-        row = self.db.execute(_USER.where(UserProfile.username == username)).first()
+        row = self._execute(_USER, username=username).first()
         if row is None:
             return None
         return User(row.username, bool(row.is_agent), row.totp_secret)
@@ -73,17 +86,13 @@ class SessionDirectory:
     def workflow_slug(self, workflow_id: str) -> Optional[str]:
         if not workflow_id.isdigit():
             return None  # the platform's ids are integers
-        return self.db.execute(_SLUG.where(Workflow.id == int(workflow_id))).scalar()
+        return self._execute(_SLUG, id=int(workflow_id)).scalar()
 
     def edge_targets(self, workflow_id: str, source_node_id: str, label: str) -> list:
         if not workflow_id.isdigit():
             return []
-        rows = self.db.execute(
-            _TARGETS.where(
-                WorkflowEdge.workflow_id == int(workflow_id),
-                WorkflowEdge.source_node_id == source_node_id,
-                WorkflowEdge.edge_label == label,
-            )
+        rows = self._execute(
+            _TARGETS, workflow_id=int(workflow_id), source=source_node_id, label=label
         )
         return list(rows.scalars())
 

@@ -137,7 +137,7 @@ def test_database_exception_is_a_host_error():
 
 def test_a_failing_query_is_a_host_error():
     class FailingSession:
-        def execute(self, *args, **kwargs):
+        def connection(self):
             raise RuntimeError(f"connection lost while reading {SECRET}")
 
         def close(self):
