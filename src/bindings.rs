@@ -82,6 +82,7 @@ impl Directory for WitPlatform {
 
 fn graph_error(error: workflow::GraphError) -> HostError {
     match error {
+        workflow::GraphError::Denied => HostError::Denied,
         workflow::GraphError::Unavailable(message) => HostError::Unavailable(message),
     }
 }

@@ -46,8 +46,7 @@ impl NodeRef {
 }
 
 /// Why the host did not answer a lookup: the WIT variants `lookup-error`
-/// and `graph-error`. The latter has no `denied`: a refused graph lookup
-/// reaches the guest as `unavailable("access denied")`.
+/// and `graph-error` (the same two cases).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum HostError {
     /// The host's access policy refuses the lookup.

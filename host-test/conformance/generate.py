@@ -406,6 +406,13 @@ def generate() -> dict:
                            edges=[("wf-1", "tool_totp", "agent_abc123", "tool")]),
                node=("wf-1", "tool_totp"),
                host_failure={"import": "find-user", "kind": "denied"})
+    for name, imp in [("edge_targets", "edge-targets"), ("workflow_slug", "workflow-slug")]:
+        error_case(f"host_denies_{name}", f"host refuses the graph lookup {imp}",
+                   "access_denied",
+                   store=store(users=[(linked, True, rfc)], workflows=[("wf-1", "my-workflow")],
+                               edges=[("wf-1", "tool_totp", "agent_abc123", "tool")]),
+                   node=("wf-1", "tool_totp"),
+                   host_failure={"import": imp, "kind": "denied"})
     for name, imp, username, node in [
         ("find_user", "find-user", AGENT, None),
         ("edge_targets", "edge-targets", "", ("wf-1", "tool_totp")),

@@ -84,7 +84,8 @@ export function call(directory, { node = null, time = null } = {}) {
 }
 
 function graphError(error) {
-  return new WitError({ tag: 'unavailable', val: error instanceof Denied ? 'access denied' : String(error.message) });
+  if (error instanceof Denied) return new WitError({ tag: 'denied' });
+  return new WitError({ tag: 'unavailable', val: String(error.message) });
 }
 
 /**

@@ -80,9 +80,11 @@ fn guarded<T>(lookup: impl FnOnce() -> Result<T, HostError>) -> Result<T, HostEr
         .unwrap_or_else(|_| Err(HostError::Unavailable("the directory failed".into())))
 }
 
-/// `graph-error` has no `denied` case: a refusal reads as unavailable.
 fn graph_error(error: HostError) -> workflow::GraphError {
-    workflow::GraphError::Unavailable(error.to_string())
+    match error {
+        HostError::Denied => workflow::GraphError::Denied,
+        HostError::Unavailable(message) => workflow::GraphError::Unavailable(message),
+    }
 }
 
 impl wall_clock::Host for CallState {

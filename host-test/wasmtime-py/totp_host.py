@@ -30,7 +30,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional, Protocol, Sequence
+from typing import Mapping, Optional, Protocol, Sequence
 
 import wasmtime
 from wasmtime.component import Component, Linker, Record, Variant
@@ -188,6 +188,8 @@ class TotpTool:
         self.linker = Linker(self.engine)
         self._lock = threading.Lock()
         self._call: Optional[Call] = None
+        #: A KeyboardInterrupt/SystemExit a lookup raised, for after the call.
+        self._interrupt: Optional[BaseException] = None
         self._define_imports()
 
     def _define_imports(self) -> None:
@@ -206,41 +208,70 @@ class TotpTool:
     # The value conventions of wasmtime-py: `result<option<T>, E>` and
     # `result<option<string>, E>` are tagged (`Variant("ok"/"err", payload)`)
     # because their cases overlap in Python types; `result<list<string>, E>`
-    # is untagged (a list is ok, a str is err). `option<T>` is T or None; a
-    # variant whose cases have distinct types is untagged too: `lookup-error`
-    # is None for `denied` and the message str for `unavailable`.
+    # is untagged (a list is ok, an error payload is err). `option<T>` is T
+    # or None; a variant whose cases have distinct types is untagged too:
+    # `lookup-error` and `graph-error` are None for `denied` and the message
+    # str for `unavailable`.
+    #
+    # Nothing a directory does escapes as an exception (wasmtime-py would
+    # raise it out of the call): a wrong type or another exception fails the
+    # lookup with a short message naming the method and the type only (the
+    # value or the exception's text may hold a secret). KeyboardInterrupt and
+    # SystemExit fail it too and are re-raised after the call.
+
+    def _lookup(self, method: str, *args):
+        """(ok, answer): the directory's answer, or the `lookup-error` /
+        `graph-error` payload (None for denied, else the message)."""
+        if self._interrupt is not None:
+            return False, "the call was interrupted"
+        try:
+            return True, getattr(self._call.directory, method)(*args)
+        except Denied:
+            return False, None
+        except Unavailable as error:
+            return False, str(error)
+        except Exception as error:  # noqa: BLE001 -- any failure is the directory's
+            return False, f"the directory's {method} raised {type(error).__name__}"
+        except BaseException as error:  # KeyboardInterrupt, SystemExit...
+            self._interrupt = error
+            return False, "the call was interrupted"
 
     def _find_user(self, _store, username: str):
-        try:
-            user = self._call.directory.find_user(username)
-        except Denied:
-            return Variant("err", None)
-        except Unavailable as error:
-            return Variant("err", str(error))
+        ok, user = self._lookup("find_user", username)
+        if not ok:
+            return Variant("err", user)
         if user is None:
             return Variant("ok", None)
-        return Variant(
-            "ok",
-            _record(username=user.username, is_agent=bool(user.is_agent), totp_secret=user.totp_secret),
-        )
+        fields = _user_fields(user)
+        if isinstance(fields, str):
+            return Variant("err", f"the directory's find_user returned {fields}")
+        return Variant("ok", _record(**fields))
 
     def _current_node(self, _store):
         node = self._call.node
         if node is None:
             return None
-        return _record(workflow_id=node[0], node_id=node[1])
+        # Ids may be ints (a platform's integer primary keys): passed as text.
+        return _record(workflow_id=str(node[0]), node_id=str(node[1]))
 
     def _workflow_slug(self, _store, workflow_id: str):
-        try:
-            return Variant("ok", self._call.directory.workflow_slug(workflow_id))
-        except (Denied, Unavailable) as error:
-            return Variant("err", _graph_message(error))
+        ok, slug = self._lookup("workflow_slug", workflow_id)
+        if not ok:
+            return Variant("err", slug)
+        if slug is not None and not isinstance(slug, str):
+            return Variant("err", f"the directory's workflow_slug returned {_a(slug)} "
+                           "where a str slug or None was expected")
+        return Variant("ok", slug)
 
     def _edge_targets(self, _store, workflow_id: str, source: str, label: str):
-        try:
-            return list(self._call.directory.edge_targets(workflow_id, source, label))
-        except (Denied, Unavailable) as error:
-            return _graph_message(error)
+        ok, targets = self._lookup("edge_targets", workflow_id, source, label)
+        if not ok:
+            return targets
+        if not isinstance(targets, (list, tuple)) or not all(
+                isinstance(t, (str, int)) and not isinstance(t, bool) for t in targets):
+            return (f"the directory's edge_targets returned {_a(targets)} "
+                    "where a list of node ids (str or int) was expected")
+        return [str(target) for target in targets]
 
     def _now(self, _store):
         if self._call.time is not None:
@@ -251,15 +282,19 @@ class TotpTool:
     def _call_export(self, call: Call, export: str, *args) -> str:
         with self._lock:
             self._call = call
+            self._interrupt = None
             try:
                 store = wasmtime.Store(self.engine)
                 instance = self.linker.instantiate(store, self.component)
                 func = instance.get_func(store, export)
                 result = func(store, *args)
                 func.post_return(store)
-                return result
             finally:
                 self._call = None
+            if self._interrupt is not None:
+                interrupt, self._interrupt = self._interrupt, None
+                raise interrupt
+            return result
 
     def _run(self, call: Call, export: str, *args) -> str:
         try:
@@ -303,8 +338,32 @@ class _FailingDirectory:
         raise Unavailable(self.message)
 
 
-def _graph_message(error: Exception) -> str:
-    return "access denied" if isinstance(error, Denied) else str(error)
+def _a(value: object) -> str:
+    """"a dict", "an int": the type's name, never the value."""
+    name = type(value).__name__
+    return f"an {name}" if name[:1] in "aeiou" else f"a {name}"
+
+
+def _user_fields(user: object):
+    """The WIT `user` fields of a `User` or a mapping with its keys; else
+    what was wrong, as text naming types only."""
+    if isinstance(user, User):
+        fields = {"username": user.username, "is_agent": user.is_agent,
+                  "totp_secret": user.totp_secret}
+    elif isinstance(user, Mapping):
+        if "username" not in user or "is_agent" not in user:
+            return "a mapping without 'username' and 'is_agent'"
+        fields = {"username": user["username"], "is_agent": user["is_agent"],
+                  "totp_secret": user.get("totp_secret")}
+    else:
+        return f"{_a(user)} where a User, a mapping or None was expected"
+    if not isinstance(fields["username"], str):
+        return f"{_a(fields['username'])} where a str username was expected"
+    if not isinstance(fields["is_agent"], bool):
+        return f"{_a(fields['is_agent'])} where a bool is_agent was expected"
+    if fields["totp_secret"] is not None and not isinstance(fields["totp_secret"], str):
+        return f"{_a(fields['totp_secret'])} where a str secret or None was expected"
+    return fields
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

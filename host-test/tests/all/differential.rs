@@ -12,7 +12,8 @@ use get_totp_code::response::SHORT_SECRET_WARNING;
 use serde_json::{Value, json};
 use totp_host::{AccessPolicy, Call, Clock, MemoryDirectory};
 
-use crate::other_hosts::{repo_root, require_oathtool, venv_python};
+use crate::other_hosts::require_oathtool;
+use crate::python_venv::{repo_root, venv_python};
 use crate::util::tool;
 
 const CASES: usize = 100_000;

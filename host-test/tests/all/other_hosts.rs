@@ -12,48 +12,14 @@
 //!   than `package-lock.json`; the runner transpiles the component with jco
 //!   into `host-test/js/generated` when it changed.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::sync::{Mutex, OnceLock};
 
 use serde_json::{Map, Value};
 
 use crate::conformance::{case, check, judge};
-
-pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
-/// Runs `command`; panics with its output when it cannot start or fails.
-fn run(command: &mut Command, what: &str) -> Output {
-    let output = command
-        .output()
-        .unwrap_or_else(|e| panic!("{what}: cannot run {command:?}: {e}"));
-    if !output.status.success() {
-        panic!(
-            "{what} failed ({}):\n--- stdout\n{}\n--- stderr\n{}",
-            output.status,
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
-    output
-}
-
-/// Panics with an install hint unless `program --version` runs.
-pub fn require(program: &str, install: &str) {
-    let found = Command::new(program)
-        .arg("--version")
-        .output()
-        .is_ok_and(|out| out.status.success());
-    assert!(
-        found,
-        "`{program}` is required by the conformance suites and was not found: {install}"
-    );
-}
+use crate::python_venv::{repo_root, require, run, venv_python};
 
 /// oathtool is the one oracle a Rust-only machine lacks. As the build
 /// installs its wasm target itself, the suite installs oathtool where it
@@ -89,48 +55,6 @@ fn is_root() -> bool {
         .arg("-u")
         .output()
         .is_ok_and(|out| out.stdout.trim_ascii() == b"0")
-}
-
-/// The venv's python, with requirements.txt installed (once per process;
-/// reused across runs while requirements.txt is unchanged).
-pub fn venv_python() -> PathBuf {
-    static PYTHON: OnceLock<PathBuf> = OnceLock::new();
-    PYTHON.get_or_init(make_venv).clone()
-}
-
-fn make_venv() -> PathBuf {
-    require(
-        "python3",
-        "install Python 3.10+ with venv (Debian/Ubuntu: `apt-get install python3 python3-venv`)",
-    );
-    let requirements_path = repo_root().join("host-test/wasmtime-py/requirements.txt");
-    let requirements = std::fs::read_to_string(&requirements_path).unwrap();
-    let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("conformance-venv");
-    let python = venv.join("bin/python");
-    let stamp = venv.join("requirements.txt");
-    if python.exists() && std::fs::read_to_string(&stamp).ok().as_deref() == Some(&requirements) {
-        return python;
-    }
-    let _ = std::fs::remove_dir_all(&venv);
-    run(
-        Command::new("python3").args(["-m", "venv"]).arg(&venv),
-        "creating the Python venv (Debian/Ubuntu: `apt-get install python3-venv`)",
-    );
-    run(
-        Command::new(&python)
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                "-r",
-            ])
-            .arg(&requirements_path),
-        "pip install -r host-test/wasmtime-py/requirements.txt",
-    );
-    std::fs::write(&stamp, requirements).unwrap();
-    python
 }
 
 /// `npm ci` in host-test/js unless node_modules matches package-lock.json.
@@ -186,6 +110,21 @@ fn python_host_passes_the_conformance_cases() {
         "the Python host's case runner",
     );
     judge("the Python (wasmtime-py) host", &results(&output));
+}
+
+/// Whatever its directory does, the Python host returns a JSON result.
+#[test]
+fn python_host_turns_directory_failures_into_results() {
+    run(
+        component_env(
+            Command::new(venv_python())
+                .args(["-m", "pytest", "-q", "-p", "no:cacheprovider"])
+                .arg("test_hostile_directories.py")
+                .env("PYTHONDONTWRITEBYTECODE", "1")
+                .current_dir(repo_root().join("host-test/wasmtime-py")),
+        ),
+        "the Python host's hostile-directory tests",
+    );
 }
 
 #[test]

@@ -1,0 +1,113 @@
+"""Drop-in replacement for Pipelit's `components/get_totp_code.py`: the same
+`@register("get_totp_code")` factory and `@tool` signature, but the code is
+made by the sandboxed get_totp_code component (the `get_totp_code`
+package), and the lookups are answered from the platform's own SQLAlchemy
+session.
+
+Copy it over the platform's file (adjust the three platform imports to its
+module paths if they differ). What maps onto the platform:
+
+- users: `UserProfile` (username, is_agent, totp_secret). "Is an agent" is
+  the profile's `is_agent`, which the platform sets on the users it creates
+  for agent nodes (`agent_{workflow slug}_{agent node id}`); people's
+  profiles are never agents, so they never get a code.
+- graph: `Workflow.slug` by integer id, and the targets of the tool node's
+  `WorkflowEdge`s labelled "tool" (the agent using this tool).
+- sessions: `SessionLocal()` from the platform's `database` module, looked
+  up at each call (so the platform's tests can patch it), opened at the
+  first lookup (so a database that cannot be reached is a `host_error`
+  result like any other lookup failure) and closed after the call.
+
+The access policy is the reference host's default: a tool node only sees
+the agents of its own workflow.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Optional
+
+from langchain_core.tools import tool
+from sqlalchemy import bindparam, select
+
+from components import register
+from database import SessionLocal
+from get_totp_code import Call, TotpTool, User
+from models.user import UserProfile
+from models.workflow import Workflow, WorkflowEdge
+
+#: Compiled once per process; shared by every node's tool and every thread.
+TOOL = TotpTool()
+#: The description an LLM reads: the component's own.
+DESCRIPTION = json.loads(TOOL.describe())["description"]
+
+# Core statements built once, with bound parameters, run on the session's
+# connection: the tool needs three columns, not ORM entities, and neither
+# building a statement nor loading an entity is paid per lookup.
+_users = UserProfile.__table__.c
+_workflows = Workflow.__table__.c
+_edges = WorkflowEdge.__table__.c
+_USER = select(_users.username, _users.is_agent, _users.totp_secret).where(
+    _users.username == bindparam("username")
+)
+_SLUG = select(_workflows.slug).where(_workflows.id == bindparam("id"))
+_TARGETS = (
+    select(_edges.target_node_id)
+    .where(
+        _edges.workflow_id == bindparam("workflow_id"),
+        _edges.source_node_id == bindparam("source"),
+        _edges.edge_label == bindparam("label"),
+    )
+    .order_by(_edges.id)
+)
+
+
+class SessionDirectory:
+    """The directory protocol over one platform session, opened lazily."""
+
+    def __init__(self) -> None:
+        self._db = None
+
+    def _execute(self, statement, **parameters):
+        if self._db is None:
+            self._db = SessionLocal()
+        return self._db.connection().execute(statement, parameters)
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+
+    def find_user(self, username: str) -> Optional[User]:
+        row = self._execute(_USER, username=username).first()
+        if row is None:
+            return None
+        return User(row.username, bool(row.is_agent), row.totp_secret)
+
+    def workflow_slug(self, workflow_id: str) -> Optional[str]:
+        if not workflow_id.isdigit():
+            return None  # the platform's ids are integers
+        return self._execute(_SLUG, id=int(workflow_id)).scalar()
+
+    def edge_targets(self, workflow_id: str, source_node_id: str, label: str) -> list:
+        if not workflow_id.isdigit():
+            return []
+        rows = self._execute(
+            _TARGETS, workflow_id=int(workflow_id), source=source_node_id, label=label
+        )
+        return list(rows.scalars())
+
+
+@register("get_totp_code")
+def get_totp_code_factory(node):
+    """The tool for one `get_totp_code` node of a workflow."""
+    where = (node.workflow_id, node.node_id)
+
+    @tool("get_totp_code", description=DESCRIPTION)
+    def get_totp_code(username: str = "") -> str:
+        directory = SessionDirectory()
+        try:
+            return TOOL.get_totp_code(Call(directory, node=where), username)
+        finally:
+            directory.close()
+
+    return get_totp_code
