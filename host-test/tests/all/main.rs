@@ -14,6 +14,7 @@ mod differential;
 mod hostile_guests;
 mod hostile_hosts;
 mod load;
+mod mcp;
 mod other_hosts;
 mod pg_server;
 mod postgres;
