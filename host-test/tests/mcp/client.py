@@ -126,6 +126,46 @@ def rss_kib(pid):
     return None
 
 
+MCP_HEADERS = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
+
+
+async def open_session(url, token):
+    """initialize + initialized over plain HTTP; the session id."""
+    headers = dict(MCP_HEADERS, Authorization=f"Bearer {token}")
+    async with httpx2.AsyncClient(timeout=10) as http:
+        body = {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "w", "version": "0"}},
+        }
+        response = await http.post(url, headers=headers, json=body)
+        session_id = response.headers["mcp-session-id"]
+        headers["mcp-session-id"] = session_id
+        headers["mcp-protocol-version"] = "2025-06-18"
+        await http.post(url, headers=headers, json={"jsonrpc": "2.0", "method": "notifications/initialized"})
+    return session_id
+
+
+async def post_and_hang_up(url, token, session_id):
+    """A tools/call POST on a raw socket, closed before the answer."""
+    address = httpx2.URL(url)
+    body = json.dumps(
+        {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "get_totp_code", "arguments": {}}}
+    ).encode()
+    request = (
+        f"POST {address.path} HTTP/1.1\r\nHost: {address.host}:{address.port}\r\n"
+        f"Authorization: Bearer {token}\r\nmcp-session-id: {session_id}\r\n"
+        "mcp-protocol-version: 2025-06-18\r\n"
+        + "".join(f"{k}: {v}\r\n" for k, v in MCP_HEADERS.items())
+        + f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
+    reader, writer = await asyncio.open_connection(address.host, address.port)
+    writer.write(request)
+    await writer.drain()
+    writer.close()
+
+
 async def load(plan):
     """`clients` clients (one token each), `warmup` then `calls` calls each,
     every code checked against pyotp; meanwhile one more client starts a
@@ -146,12 +186,16 @@ async def load(plan):
                     failures.append(f"{type(error).__name__}: {error}")
 
     async def walk_away(token):
-        # Starts calls and cancels them (closing the connection) mid-way.
+        # Opens a session, then sends tools/call on a socket of its own and
+        # closes it without reading the answer; also cancels a call of the
+        # SDK's own client mid-flight. Neither may disturb the others.
         for _ in range(plan.get("walk_aways", 20)):
+            session_id = await open_session(plan["url"], token)
+            await post_and_hang_up(plan["url"], token, session_id)
             try:
                 async with connect(plan, token) as client:
                     task = asyncio.ensure_future(client.call_tool("get_totp_code", {}))
-                    await asyncio.sleep(0)
+                    await asyncio.sleep(0.001)
                     task.cancel()
             except BaseException:  # the point is to leave badly
                 pass

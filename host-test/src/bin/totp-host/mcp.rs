@@ -22,8 +22,9 @@ pub struct McpArgs {
     #[arg(long, value_name = "NODE_ID", requires = "workflow")]
     node: Option<String>,
     /// Serve streamable HTTP at this address (path /mcp) instead of stdio;
-    /// each request's bearer token names its tool node (`token create`).
-    #[arg(long, value_name = "ADDR:PORT")]
+    /// a bare PORT is on loopback (127.0.0.1). Each request's bearer token
+    /// names its tool node (`token create`).
+    #[arg(long, value_name = "[ADDR:]PORT", value_parser = http_address)]
     http: Option<SocketAddr>,
     /// HTTP: sessions open at once.
     #[arg(long, default_value_t = 256, requires = "http")]
@@ -61,6 +62,15 @@ pub enum TokenCommand {
         /// The token's id (from `token list`).
         id: String,
     },
+}
+
+/// `--http`: `ADDR:PORT`, or a bare `PORT` on loopback.
+fn http_address(text: &str) -> Result<SocketAddr, String> {
+    if let Ok(port) = text.parse::<u16>() {
+        return Ok(SocketAddr::from(([127, 0, 0, 1], port)));
+    }
+    text.parse()
+        .map_err(|_| format!("{text:?} is neither ADDR:PORT nor PORT"))
 }
 
 pub fn mcp(store: &StoreArgs, policy: Policy, args: McpArgs) -> Result<ExitCode> {
