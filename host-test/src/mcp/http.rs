@@ -13,6 +13,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
+use axum::serve::ListenerExt;
 use rmcp::transport::streamable_http_server::session::local::{LocalSessionManager, SessionConfig};
 use rmcp::transport::{StreamableHttpServerConfig, StreamableHttpService};
 use tokio_util::sync::CancellationToken;
@@ -101,6 +102,12 @@ pub async fn serve_http(
     let app = Router::new()
         .route_service("/mcp", service)
         .layer(middleware::from_fn_with_state(gate, authenticate));
+    // Each response is a few small writes (an SSE priming event, then the
+    // message): with Nagle's algorithm the second waits for the client's
+    // delayed ACK, tens of milliseconds per call.
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     ready(addr);
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {
