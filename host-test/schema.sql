@@ -51,3 +51,21 @@ CREATE TABLE IF NOT EXISTS audit_events (
 );
 
 CREATE INDEX IF NOT EXISTS audit_events_time ON audit_events (time_unix);
+
+-- Bearer tokens of `totp-host mcp --http`: each binds an MCP client to one
+-- tool node (workflow_id, node_id), whose agent it gets codes of. Made by
+-- `totp-host token create`, which prints the token once; only its SHA-256
+-- (lowercase hex of the token's text) is kept, so a copy of the store lets
+-- no one call as a node. `id` (64 random bits in hex) names the token in
+-- `token list`, `token revoke` and the audit trail's token_id. `created`
+-- and `revoked` are UTC RFC 3339; a revoked token is refused from the next
+-- request on and its row kept, so audit events still name a known token.
+CREATE TABLE IF NOT EXISTS mcp_tokens (
+    id          TEXT PRIMARY KEY,
+    sha256      TEXT NOT NULL UNIQUE,
+    workflow_id TEXT NOT NULL,
+    node_id     TEXT NOT NULL,
+    label       TEXT,
+    created     TEXT NOT NULL,
+    revoked     TEXT
+);

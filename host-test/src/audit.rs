@@ -221,7 +221,7 @@ fn event_id() -> String {
 }
 
 /// `2026-01-02T03:04:05.123456Z`: fixed width, so text order is time order.
-fn rfc3339(since_epoch: Duration) -> String {
+pub(crate) fn rfc3339(since_epoch: Duration) -> String {
     let format =
         format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z");
     i128::try_from(since_epoch.as_nanos())

@@ -63,6 +63,15 @@ pub trait Backend: Send + Sync {
     fn audit_events(&self, filter: &AuditFilter) -> Result<Vec<AuditEvent>, BackendError>;
     /// Deletes the events from before the Unix time `before`; how many.
     fn prune_audit(&self, before: i64) -> Result<usize, BackendError>;
+    /// Adds an MCP token row (its id and hash are fresh, so never a conflict
+    /// in practice; a conflict fails).
+    fn insert_token(&self, token: &TokenRow) -> Result<(), BackendError>;
+    /// Every MCP token row, oldest first.
+    fn tokens(&self) -> Result<Vec<TokenRow>, BackendError>;
+    /// Sets `revoked` on the token `id` unless already set; whether it did.
+    fn revoke_token(&self, id: &str, revoked: &str) -> Result<bool, BackendError>;
+    /// The token row whose `sha256` is this (revoked or not).
+    fn token_by_sha256(&self, sha256: &str) -> Result<Option<TokenRow>, BackendError>;
     /// Makes every commit durable against power loss, not only against a
     /// crash of the process (see the README's *Audit trail*).
     fn sync_every_commit(&self) -> Result<(), BackendError> {
@@ -77,6 +86,26 @@ pub trait Backend: Send + Sync {
 /// The columns of `audit_events`, in the order the backends read them.
 pub(crate) const AUDIT_COLUMNS: &str = "id, time, time_unix, operation, workflow_id, node_id, \
      token_id, username_requested, username_resolved, outcome, host_error, duration_us";
+
+/// The columns of `mcp_tokens`, in the order the backends read them.
+pub(crate) const TOKEN_COLUMNS: &str = "id, sha256, workflow_id, node_id, label, created, revoked";
+
+/// One row of `mcp_tokens` (schema.sql): an MCP bearer token's binding to a
+/// tool node. The token itself is never stored, only its SHA-256.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TokenRow {
+    pub id: String,
+    /// Lowercase hex SHA-256 of the token's text.
+    #[serde(skip)]
+    pub sha256: String,
+    pub workflow_id: String,
+    pub node_id: String,
+    pub label: Option<String>,
+    /// UTC RFC 3339.
+    pub created: String,
+    /// UTC RFC 3339; `None` while the token is live.
+    pub revoked: Option<String>,
+}
 
 /// What `create_agent_user` did.
 #[derive(Debug)]
@@ -264,6 +293,27 @@ impl Store {
     /// returns how many.
     pub fn prune_audit_events(&self, before: i64) -> Result<usize, AuditError> {
         Ok(self.backend.prune_audit(before)?)
+    }
+
+    /// Records a new MCP token row (see `crate::mcp::tokens`).
+    pub fn insert_token(&self, token: &TokenRow) -> Result<(), BackendError> {
+        self.backend.insert_token(token)
+    }
+
+    /// Every MCP token row, oldest first (hashes included; never the tokens).
+    pub fn tokens(&self) -> Result<Vec<TokenRow>, BackendError> {
+        self.backend.tokens()
+    }
+
+    /// Marks the token `id` revoked at `revoked` (RFC 3339); false when there
+    /// is no such token or it was revoked already.
+    pub fn revoke_token(&self, id: &str, revoked: &str) -> Result<bool, BackendError> {
+        self.backend.revoke_token(id, revoked)
+    }
+
+    /// The token row with this SHA-256 (hex), revoked or not.
+    pub fn token_by_sha256(&self, sha256: &str) -> Result<Option<TokenRow>, BackendError> {
+        self.backend.token_by_sha256(sha256)
     }
 
     /// Every commit synced to disk (SQLite `synchronous=FULL`); PostgreSQL

@@ -18,7 +18,7 @@ use tokio_postgres::NoTls;
 use wasmtime::Result;
 use wasmtime::error::Context;
 
-use super::{AUDIT_COLUMNS, Backend, BackendError, Rewrite, SCHEMA};
+use super::{AUDIT_COLUMNS, Backend, BackendError, Rewrite, SCHEMA, TOKEN_COLUMNS, TokenRow};
 use crate::audit::{AuditEvent, AuditFilter};
 use crate::memory::{EdgeRow, UserRow};
 
@@ -346,4 +346,61 @@ impl Backend for PostgresBackend {
         self.execute("DELETE FROM audit_events WHERE time_unix < $1", &[&before])
             .map(|deleted| deleted as usize)
     }
+
+    fn insert_token(&self, token: &TokenRow) -> Result<(), BackendError> {
+        self.execute(
+            "INSERT INTO mcp_tokens (id, sha256, workflow_id, node_id, label, created, revoked) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            &[
+                &token.id,
+                &token.sha256,
+                &token.workflow_id,
+                &token.node_id,
+                &token.label,
+                &token.created,
+                &token.revoked,
+            ],
+        )
+        .map(drop)
+    }
+
+    fn tokens(&self) -> Result<Vec<TokenRow>, BackendError> {
+        let sql = format!("SELECT {TOKEN_COLUMNS} FROM mcp_tokens ORDER BY created, id");
+        self.run(async |pool| {
+            let client = pool.get().await.map_err(failed)?;
+            let rows = client.query(&sql, &[]).await.map_err(failed)?;
+            rows.iter().map(token_row).collect()
+        })
+    }
+
+    fn revoke_token(&self, id: &str, revoked: &str) -> Result<bool, BackendError> {
+        self.execute(
+            "UPDATE mcp_tokens SET revoked = $2 WHERE id = $1 AND revoked IS NULL",
+            &[&id, &revoked],
+        )
+        .map(|changed| changed == 1)
+    }
+
+    fn token_by_sha256(&self, sha256: &str) -> Result<Option<TokenRow>, BackendError> {
+        // Spelled out rather than formatted from TOKEN_COLUMNS: `query`
+        // caches prepared statements by their &'static text.
+        let rows = self.query(
+            "SELECT id, sha256, workflow_id, node_id, label, created, revoked \
+             FROM mcp_tokens WHERE sha256 = $1",
+            &[&sha256],
+        )?;
+        rows.first().map(token_row).transpose()
+    }
+}
+
+fn token_row(row: &tokio_postgres::Row) -> Result<TokenRow, BackendError> {
+    Ok(TokenRow {
+        id: row.try_get(0).map_err(failed)?,
+        sha256: row.try_get(1).map_err(failed)?,
+        workflow_id: row.try_get(2).map_err(failed)?,
+        node_id: row.try_get(3).map_err(failed)?,
+        label: row.try_get(4).map_err(failed)?,
+        created: row.try_get(5).map_err(failed)?,
+        revoked: row.try_get(6).map_err(failed)?,
+    })
 }

@@ -9,7 +9,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use wasmtime::Result;
 use wasmtime::error::Context;
 
-use super::{AUDIT_COLUMNS, Backend, BackendError, Rewrite, SCHEMA};
+use super::{AUDIT_COLUMNS, Backend, BackendError, Rewrite, SCHEMA, TOKEN_COLUMNS, TokenRow};
 use crate::audit::{AuditEvent, AuditFilter};
 use crate::memory::{EdgeRow, UserRow};
 
@@ -326,9 +326,68 @@ impl Backend for SqliteBackend {
         Ok(())
     }
 
+    fn insert_token(&self, token: &TokenRow) -> Result<(), BackendError> {
+        self.connection()
+            .execute(
+                "INSERT INTO mcp_tokens (id, sha256, workflow_id, node_id, label, created, revoked) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    token.id,
+                    token.sha256,
+                    token.workflow_id,
+                    token.node_id,
+                    token.label,
+                    token.created,
+                    token.revoked
+                ],
+            )
+            .map(drop)
+            .map_err(failed)
+    }
+
+    fn tokens(&self) -> Result<Vec<TokenRow>, BackendError> {
+        let connection = self.connection();
+        let sql = format!("SELECT {TOKEN_COLUMNS} FROM mcp_tokens ORDER BY created, id");
+        let mut statement = connection.prepare(&sql).map_err(failed)?;
+        statement
+            .query_map([], token_row)
+            .and_then(|rows| rows.collect())
+            .map_err(failed)
+    }
+
+    fn revoke_token(&self, id: &str, revoked: &str) -> Result<bool, BackendError> {
+        self.connection()
+            .execute(
+                "UPDATE mcp_tokens SET revoked = ?2 WHERE id = ?1 AND revoked IS NULL",
+                params![id, revoked],
+            )
+            .map(|changed| changed == 1)
+            .map_err(failed)
+    }
+
+    fn token_by_sha256(&self, sha256: &str) -> Result<Option<TokenRow>, BackendError> {
+        let sql = format!("SELECT {TOKEN_COLUMNS} FROM mcp_tokens WHERE sha256 = ?1");
+        self.connection()
+            .prepare_cached(&sql)
+            .and_then(|mut statement| statement.query_row([sha256], token_row).optional())
+            .map_err(failed)
+    }
+
     fn sync_every_commit(&self) -> Result<(), BackendError> {
         self.connection()
             .pragma_update(None, "synchronous", "FULL")
             .map_err(failed)
     }
+}
+
+fn token_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<TokenRow> {
+    Ok(TokenRow {
+        id: row.get(0)?,
+        sha256: row.get(1)?,
+        workflow_id: row.get(2)?,
+        node_id: row.get(3)?,
+        label: row.get(4)?,
+        created: row.get(5)?,
+        revoked: row.get(6)?,
+    })
 }

@@ -15,6 +15,7 @@ mod hostile_guests;
 mod hostile_hosts;
 mod judge;
 mod load;
+mod mcp;
 mod other_hosts;
 mod pg_server;
 mod postgres;

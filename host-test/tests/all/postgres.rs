@@ -250,3 +250,30 @@ fn audit_events_go_to_the_postgres_store() {
         6
     );
 }
+
+/// MCP bearer tokens live in the PostgreSQL store as in SQLite: only the
+/// hash kept, resolved to their node until revoked.
+#[test]
+fn mcp_tokens_in_the_postgres_store() {
+    use totp_host::NodeRef;
+    use totp_host::mcp::tokens;
+
+    let server = PgServer::start();
+    let store = Store::open(&server.url()).unwrap();
+    let made = tokens::create(&store, &NodeRef::new("wf", "tool"), Some("ci")).unwrap();
+    let other = tokens::create(&store, &NodeRef::new("wf", "tool2"), None).unwrap();
+    let listed = store.tokens().unwrap();
+    assert_eq!(listed.len(), 2);
+    assert!(!format!("{listed:?}").contains(made.token.as_str()));
+    assert_eq!(listed[0].sha256, tokens::sha256_hex(&made.token));
+    let found = tokens::resolve(&store, &made.token).unwrap().unwrap();
+    assert_eq!(
+        (found.node_id.as_str(), found.label.as_deref()),
+        ("tool", Some("ci"))
+    );
+    assert!(tokens::revoke(&store, &made.row.id).unwrap());
+    assert!(!tokens::revoke(&store, &made.row.id).unwrap());
+    assert!(tokens::resolve(&store, &made.token).unwrap().is_none());
+    assert!(tokens::resolve(&store, &other.token).unwrap().is_some());
+    assert!(store.tokens().unwrap()[0].revoked.is_some());
+}

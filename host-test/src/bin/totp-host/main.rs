@@ -12,6 +12,7 @@ mod artifact;
 mod audit;
 mod bench;
 mod fixture;
+mod mcp;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use totp_host::{
@@ -113,6 +114,13 @@ enum Command {
     },
     /// Print the tool definition to register with an LLM.
     Describe,
+    /// Serve the tool over the Model Context Protocol: stdio (one client,
+    /// bound to --workflow/--node) or streamable HTTP (--http; each bearer
+    /// token bound to its node).
+    Mcp(mcp::McpArgs),
+    /// Bearer tokens of `mcp --http`.
+    #[command(subcommand)]
+    Token(mcp::TokenCommand),
     /// Maintain the store.
     #[command(subcommand)]
     Store(StoreCommand),
@@ -224,6 +232,8 @@ fn main() -> ExitCode {
             agent_node,
         } => link_tool(&store, &workflow, &slug, &tool_node, &agent_node),
         Command::Describe => describe(&store),
+        Command::Mcp(args) => mcp::mcp(&store, policy, args),
+        Command::Token(command) => mcp::token(&store, command),
         Command::Store(StoreCommand::Encrypt) => encrypt_store(&store),
         Command::Audit(args) => audit::audit(&store, args),
         Command::Bench {
@@ -255,6 +265,13 @@ fn main() -> ExitCode {
     })
 }
 
+fn access_policy(policy: Policy) -> AccessPolicy {
+    match policy {
+        Policy::OwnWorkflow => AccessPolicy::OwnWorkflow,
+        Policy::AnyAgent => AccessPolicy::AnyAgent,
+    }
+}
+
 /// Exit status 0 when the tool's result says `success`, 1 otherwise.
 fn exit_status(result: &str) -> ExitCode {
     let success = serde_json::from_str::<serde_json::Value>(result)
@@ -279,10 +296,7 @@ fn get_totp_code(
     let directory = Arc::new(directory);
     // Every code the CLI hands out is on record in the store it read it from.
     let tool = load_tool(store, Audit::To(directory.clone()))?;
-    let mut call = Call::new(directory).with_policy(match policy {
-        Policy::OwnWorkflow => AccessPolicy::OwnWorkflow,
-        Policy::AnyAgent => AccessPolicy::AnyAgent,
-    });
+    let mut call = Call::new(directory).with_policy(access_policy(policy));
     call.node = node
         .map(|(workflow, node)| NodeRef::new(workflow, node))
         .or(default_node);
@@ -402,6 +416,11 @@ fn load_tool(store: &StoreArgs, audit: Audit) -> Result<TotpTool> {
         pooling: false,
         ..SandboxConfig::default()
     };
+    load_tool_with(store, config, audit)
+}
+
+/// `load_tool` with the sandbox's configuration given (a server pools).
+fn load_tool_with(store: &StoreArgs, config: SandboxConfig, audit: Audit) -> Result<TotpTool> {
     if let Some((path, sha256)) = COMPONENT_FILE.get() {
         return Ok(TotpTool::from_file(path, sha256.as_deref(), config, audit)?);
     }

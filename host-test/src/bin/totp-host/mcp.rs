@@ -1,0 +1,176 @@
+//! `totp-host mcp` (the MCP server over stdio or streamable HTTP) and
+//! `totp-host token` (its bearer tokens).
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Args, Subcommand};
+use totp_host::mcp::{self, HttpOptions, TotpMcp};
+use totp_host::{Audit, Clock, NodeRef, SandboxConfig};
+use wasmtime::Result;
+use wasmtime::error::Context;
+
+use crate::{Access, Policy, StoreArgs, access_policy, load_tool_with};
+
+#[derive(Args)]
+pub struct McpArgs {
+    /// Workflow of the tool node the stdio session is (with --node).
+    #[arg(long, value_name = "ID", requires = "node", conflicts_with = "http")]
+    workflow: Option<String>,
+    /// The tool node the stdio session is (with --workflow).
+    #[arg(long, value_name = "NODE_ID", requires = "workflow")]
+    node: Option<String>,
+    /// Serve streamable HTTP at this address (path /mcp) instead of stdio;
+    /// a bare PORT is on loopback (127.0.0.1). Each request's bearer token
+    /// names its tool node (`token create`).
+    #[arg(long, value_name = "[ADDR:]PORT", value_parser = http_address)]
+    http: Option<SocketAddr>,
+    /// HTTP: sessions open at once.
+    #[arg(long, default_value_t = 256, requires = "http")]
+    max_sessions: usize,
+    /// HTTP: largest request body in bytes.
+    #[arg(long, default_value_t = 64 << 10, requires = "http")]
+    max_body_bytes: usize,
+    /// HTTP: tool calls per minute per token (bursts up to a minute's).
+    #[arg(long, default_value_t = 60, requires = "http")]
+    calls_per_minute: u32,
+    /// TEST ONLY: every code is computed for this Unix time instead of now.
+    #[arg(long, value_name = "UNIX_SECONDS", hide = true)]
+    test_now: Option<u64>,
+}
+
+#[derive(Subcommand)]
+pub enum TokenCommand {
+    /// Make a bearer token bound to a tool node; printed once, only its
+    /// SHA-256 is stored.
+    Create {
+        /// Workflow of the tool node.
+        #[arg(long, value_name = "ID")]
+        workflow: String,
+        /// The tool node the token's calls run as.
+        #[arg(long, value_name = "NODE_ID")]
+        node: String,
+        /// A note on who holds it.
+        #[arg(long)]
+        label: Option<String>,
+    },
+    /// List the tokens (ids, nodes, labels, dates; never a token).
+    List,
+    /// Refuse a token from the next request on.
+    Revoke {
+        /// The token's id (from `token list`).
+        id: String,
+    },
+}
+
+/// `--http`: `ADDR:PORT`, or a bare `PORT` on loopback.
+fn http_address(text: &str) -> Result<SocketAddr, String> {
+    if let Ok(port) = text.parse::<u16>() {
+        return Ok(SocketAddr::from(([127, 0, 0, 1], port)));
+    }
+    text.parse()
+        .map_err(|_| format!("{text:?} is neither ADDR:PORT nor PORT"))
+}
+
+pub fn mcp(store: &StoreArgs, policy: Policy, args: McpArgs) -> Result<ExitCode> {
+    let (directory, default_node) = store.open(Access::Read)?;
+    let directory = Arc::new(directory);
+    // Every code handed out is on record in the store it was read from, as
+    // with the CLI; a server keeps a pool of instance slots for its calls.
+    let tool = load_tool_with(
+        store,
+        SandboxConfig::default(),
+        Audit::To(directory.clone()),
+    )?;
+    let clock = args.test_now.map_or(Clock::System, Clock::Fixed);
+    let server = TotpMcp::new(
+        Arc::new(tool),
+        directory.clone(),
+        access_policy(policy),
+        clock,
+    )?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    match args.http {
+        None => {
+            let node = args
+                .workflow
+                .zip(args.node)
+                .map(|(workflow, node)| NodeRef::new(workflow, node))
+                .or(default_node);
+            runtime.block_on(mcp::serve_stdio(server.bound_to(node)))?;
+        }
+        Some(addr) => {
+            let options = HttpOptions {
+                max_sessions: args.max_sessions,
+                max_body_bytes: args.max_body_bytes,
+                ..HttpOptions::new(addr)
+            };
+            let server = server.with_rate(args.calls_per_minute);
+            runtime.block_on(mcp::serve_http(
+                server,
+                directory,
+                options,
+                |addr| eprintln!("totp-host: MCP over streamable HTTP at http://{addr}/mcp"),
+                shutdown_signal(),
+            ))?;
+            eprintln!("totp-host: MCP server stopped");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                tokio::select! {
+                    _ = interrupt => {}
+                    _ = terminate.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = interrupt.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
+}
+
+pub fn token(store: &StoreArgs, command: TokenCommand) -> Result<ExitCode> {
+    let (directory, _) = store.open(Access::Read)?;
+    match command {
+        TokenCommand::Create {
+            workflow,
+            node,
+            label,
+        } => {
+            let made =
+                mcp::tokens::create(&directory, &NodeRef::new(workflow, node), label.as_deref())?;
+            let mut out = serde_json::to_value(&made.row)?;
+            out["token"] = made.token.as_str().into();
+            println!("{out}");
+        }
+        TokenCommand::List => {
+            for row in directory.tokens()? {
+                println!("{}", serde_json::to_value(&row)?);
+            }
+        }
+        TokenCommand::Revoke { id } => {
+            let revoked = mcp::tokens::revoke(&directory, &id)?;
+            println!("{}", serde_json::json!({"id": id, "revoked": revoked}));
+            if !revoked {
+                return Ok(ExitCode::from(1));
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,205 @@
+//! MCP over streamable HTTP for many agents at once. In front of the SDK's
+//! service, one middleware authenticates every request by its bearer token
+//! (the binding the call then runs as) and caps the sessions open; the
+//! SDK checks `Host` and `Origin` (DNS rebinding) and the body size.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::serve::ListenerExt;
+use rmcp::transport::streamable_http_server::session::local::{LocalSessionManager, SessionConfig};
+use rmcp::transport::{StreamableHttpServerConfig, StreamableHttpService};
+use tokio_util::sync::CancellationToken;
+
+use crate::Store;
+use crate::mcp::server::{Binding, TotpMcp};
+use crate::mcp::tokens;
+
+/// The HTTP server's limits.
+#[derive(Debug, Clone)]
+pub struct HttpOptions {
+    pub addr: SocketAddr,
+    /// Sessions open at once; a new one beyond it gets 503.
+    pub max_sessions: usize,
+    /// Largest request body (a `tools/call` is well under 1 KiB).
+    pub max_body_bytes: usize,
+    /// A session idle this long is closed.
+    pub session_idle: Duration,
+}
+
+impl HttpOptions {
+    pub fn new(addr: SocketAddr) -> Self {
+        HttpOptions {
+            addr,
+            max_sessions: 256,
+            max_body_bytes: 64 << 10,
+            session_idle: Duration::from_secs(300),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("the HTTP server failed: {0}")]
+    Serve(std::io::Error),
+}
+
+/// What the middleware needs: the token table and the sessions to count.
+struct Gate {
+    store: Arc<Store>,
+    sessions: Arc<LocalSessionManager>,
+    max_sessions: usize,
+}
+
+/// Serves `server` at `options.addr` (`/mcp`) until `shutdown` resolves,
+/// then closes the sessions and lets requests in flight finish. Calls
+/// `ready` with the address bound (port 0 picks one).
+pub async fn serve_http(
+    server: TotpMcp,
+    store: Arc<Store>,
+    options: HttpOptions,
+    ready: impl FnOnce(SocketAddr),
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    let listener = tokio::net::TcpListener::bind(options.addr)
+        .await
+        .map_err(|source| ServeError::Bind {
+            addr: options.addr,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| ServeError::Bind {
+        addr: options.addr,
+        source,
+    })?;
+    let cancel = CancellationToken::new();
+    let mut session_config = SessionConfig::default();
+    session_config.keep_alive = Some(options.session_idle);
+    let mut sessions = LocalSessionManager::default();
+    sessions.session_config = session_config;
+    let sessions = Arc::new(sessions);
+    let service = StreamableHttpService::new(
+        move || Ok(server.clone()),
+        sessions.clone(),
+        sdk_config(addr, &options, cancel.clone()),
+    );
+    let gate = Arc::new(Gate {
+        store,
+        sessions,
+        max_sessions: options.max_sessions,
+    });
+    let app = Router::new()
+        .route_service("/mcp", service)
+        .layer(middleware::from_fn_with_state(gate, authenticate));
+    // Each response is a few small writes (an SSE priming event, then the
+    // message): with Nagle's algorithm the second waits for the client's
+    // delayed ACK, tens of milliseconds per call.
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
+    ready(addr);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            // Ends the sessions' open SSE streams, which would otherwise
+            // keep their connections (and the shutdown) waiting.
+            cancel.cancel();
+        })
+        .await
+        .map_err(ServeError::Serve)
+}
+
+/// The SDK's own checks, set to this server's address: `Host` must name
+/// it (or loopback), and a browser's `Origin` must be this server.
+fn sdk_config(
+    addr: SocketAddr,
+    options: &HttpOptions,
+    cancel: CancellationToken,
+) -> StreamableHttpServerConfig {
+    let port = addr.port();
+    let ip = match addr.ip() {
+        std::net::IpAddr::V6(v6) => format!("[{v6}]"),
+        v4 => v4.to_string(),
+    };
+    let mut hosts = vec![
+        "localhost".to_owned(),
+        "127.0.0.1".to_owned(),
+        "[::1]".to_owned(),
+    ];
+    if !hosts.contains(&ip) {
+        hosts.push(ip);
+    }
+    let origins: Vec<String> = hosts
+        .iter()
+        .map(|host| format!("http://{host}:{port}"))
+        .collect();
+    let hosts: Vec<String> = hosts.iter().map(|host| format!("{host}:{port}")).collect();
+    StreamableHttpServerConfig::default()
+        .with_allowed_hosts(hosts)
+        .with_allowed_origins(origins)
+        .with_max_request_body_bytes(options.max_body_bytes)
+        .with_cancellation_token(cancel)
+}
+
+/// 401 with `WWW-Authenticate: Bearer` and nothing else: whether a token
+/// was missing, unknown or revoked is not said.
+fn unauthorized() -> Response {
+    let mut response = StatusCode::UNAUTHORIZED.into_response();
+    response
+        .headers_mut()
+        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    response
+}
+
+fn unavailable(why: &'static str) -> Response {
+    (StatusCode::SERVICE_UNAVAILABLE, why).into_response()
+}
+
+/// The token of `Authorization: Bearer TOKEN`.
+fn bearer(request: &Request) -> Option<&str> {
+    let value = request
+        .headers()
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+async fn authenticate(State(gate): State<Arc<Gate>>, mut request: Request, next: Next) -> Response {
+    let Some(token) = bearer(&request).map(str::to_owned) else {
+        return unauthorized();
+    };
+    let store = gate.store.clone();
+    // The store may block (SQLite lock, PostgreSQL on its own runtime).
+    let row = match tokio::task::spawn_blocking(move || tokens::resolve(&store, &token)).await {
+        Ok(Ok(Some(row))) => row,
+        Ok(Ok(None)) => return unauthorized(),
+        Ok(Err(_)) | Err(_) => return unavailable("token store unavailable"),
+    };
+    let opens_session =
+        request.method() == Method::POST && !request.headers().contains_key("mcp-session-id");
+    if opens_session && gate.sessions.sessions.read().await.len() >= gate.max_sessions {
+        return unavailable("too many open sessions");
+    }
+    request.extensions_mut().insert(Binding {
+        node: Some(get_totp_code::platform::NodeRef::new(
+            row.workflow_id,
+            row.node_id,
+        )),
+        token_id: Some(row.id),
+    });
+    next.run(request).await
+}

@@ -1,0 +1,266 @@
+//! The MCP handler: one tool, `get_totp_code`, whose description and input
+//! schema are the component's `describe()`, and whose calls are the
+//! component's `invoke(arguments)` in a fresh sandboxed instance, run as
+//! the tool node the session (stdio) or the bearer token (HTTP) is bound
+//! to, and audited like the CLI's.
+
+use std::sync::Arc;
+
+use get_totp_code::host_error_json;
+use get_totp_code::platform::NodeRef;
+use get_totp_code::tool::ErrorCode;
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
+    JsonObject, ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
+};
+use rmcp::service::RequestContext;
+use rmcp::{ErrorData, RoleServer, ServerHandler, ServiceExt};
+use serde_json::{Value, json};
+use tokio::sync::Semaphore;
+
+use crate::mcp::rate::CallRate;
+use crate::{AccessPolicy, Call, Clock, Directory, TotpTool};
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error("the component's describe() failed: {0}")]
+    Describe(#[from] crate::CallError),
+    #[error("the component's tool definition is not what MCP needs: {0}")]
+    Definition(String),
+    #[error("MCP over stdio failed: {0}")]
+    Stdio(String),
+}
+
+/// Who a call runs as: the tool node (none for an operator's own session)
+/// and the token it came with (HTTP), for the audit trail and the rate.
+#[derive(Debug, Clone)]
+pub struct Binding {
+    pub node: Option<NodeRef>,
+    pub token_id: Option<String>,
+}
+
+/// What every session shares: the compiled component, the store it reads
+/// and audits to, the policy and clock of its calls, and the limits.
+struct Shared {
+    tool: Arc<TotpTool>,
+    directory: Arc<dyn Directory + Send + Sync>,
+    policy: AccessPolicy,
+    clock: Clock,
+    definition: Tool,
+    /// Calls in flight at once: at most the sandbox's instance slots, so a
+    /// burst waits its turn instead of failing for want of a slot.
+    in_flight: Semaphore,
+    rate: Option<CallRate>,
+}
+
+/// The MCP server (one value per session; clones share everything).
+#[derive(Clone)]
+pub struct TotpMcp {
+    shared: Arc<Shared>,
+    /// Stdio: the session's binding. HTTP: `None`, each request carries
+    /// its token's binding in its extensions (see `http`).
+    session: Option<Binding>,
+}
+
+impl TotpMcp {
+    /// `tool` should audit to the store (`Audit::To`), as the CLI's does.
+    pub fn new(
+        tool: Arc<TotpTool>,
+        directory: Arc<dyn Directory + Send + Sync>,
+        policy: AccessPolicy,
+        clock: Clock,
+    ) -> Result<Self, SetupError> {
+        let definition = tool_definition(&tool.describe()?)?;
+        let slots = usize::try_from(tool.config().max_concurrent_calls.max(1)).unwrap_or(1);
+        Ok(TotpMcp {
+            shared: Arc::new(Shared {
+                tool,
+                directory,
+                policy,
+                clock,
+                definition,
+                in_flight: Semaphore::new(slots),
+                rate: None,
+            }),
+            session: None,
+        })
+    }
+
+    /// Limits each token to `per_minute` calls (HTTP only: a stdio session
+    /// has no token and one client).
+    pub fn with_rate(mut self, per_minute: u32) -> Self {
+        if let Some(shared) = Arc::get_mut(&mut self.shared) {
+            shared.rate = Some(CallRate::per_minute(per_minute));
+        }
+        self
+    }
+
+    /// This server for a session bound to `node` (stdio).
+    pub fn bound_to(mut self, node: Option<NodeRef>) -> Self {
+        self.session = Some(Binding {
+            node,
+            token_id: None,
+        });
+        self
+    }
+
+    /// The tool as `tools/list` shows it.
+    pub fn definition(&self) -> &Tool {
+        &self.shared.definition
+    }
+
+    /// Runs one `tools/call` as `binding`; always a result, never an error:
+    /// whatever goes wrong is the tool's own JSON error shape.
+    async fn call(&self, binding: Binding, arguments: Option<JsonObject>) -> CallToolResult {
+        let shared = &self.shared;
+        if let (Some(rate), Some(token_id)) = (&shared.rate, &binding.token_id)
+            && let Err(wait) = rate.take(token_id)
+        {
+            return result(host_error_json(&format!(
+                "call rate limit reached for this token; retry in {} s",
+                wait.as_secs().max(1)
+            )));
+        }
+        // The guest reads and validates the arguments itself (one place
+        // for what `username` may be); the host only passes them on.
+        let arguments = Value::Object(arguments.unwrap_or_default()).to_string();
+        let mut call = Call::new(shared.directory.clone())
+            .with_policy(shared.policy)
+            .with_clock(shared.clock);
+        call.node = binding.node;
+        call.token_id = binding.token_id;
+        let Ok(_permit) = shared.in_flight.acquire().await else {
+            return result(host_error_json("the server is shutting down"));
+        };
+        // The store may block (SQLite locks, PostgreSQL round trips on its
+        // own runtime), so the call runs on the blocking pool.
+        let tool = shared.tool.clone();
+        let json = tokio::task::spawn_blocking(move || tool.invoke(&call, &arguments))
+            .await
+            .unwrap_or_else(|_| host_error_json("the call was interrupted"));
+        result(json)
+    }
+}
+
+/// The tool's JSON as MCP's result: the text as is, the same object as
+/// structured content, `isError` when it says `success: false`.
+fn result(json: String) -> CallToolResult {
+    let value: Value = serde_json::from_str(&json).unwrap_or_else(
+        |_| json!({"success": false, "error": "malformed result", "error_code": "host_error"}),
+    );
+    let success = value.get("success").and_then(Value::as_bool) == Some(true);
+    let mut result = if success {
+        CallToolResult::structured(value)
+    } else {
+        CallToolResult::structured_error(value)
+    };
+    result.content = vec![ContentBlock::text(json)];
+    result
+}
+
+/// `describe()`'s `{name, description, parameters}` as an MCP tool.
+fn tool_definition(described: &str) -> Result<Tool, SetupError> {
+    let bad = |what: &str| SetupError::Definition(what.to_owned());
+    let definition: Value = serde_json::from_str(described).map_err(|e| bad(&e.to_string()))?;
+    let name = definition["name"].as_str().ok_or_else(|| bad("no name"))?;
+    let description = definition["description"]
+        .as_str()
+        .ok_or_else(|| bad("no description"))?;
+    let Some(parameters) = definition["parameters"].as_object() else {
+        return Err(bad("no parameters object"));
+    };
+    let mut output = JsonObject::new();
+    if let Value::Object(schema) = output_schema() {
+        output = schema;
+    }
+    Ok(Tool::new(
+        name.to_owned(),
+        description.to_owned(),
+        Arc::new(parameters.clone()),
+    )
+    .with_raw_output_schema(Arc::new(output)))
+}
+
+/// The JSON Schema of the tool's result object (`outputSchema`): a code
+/// with its username and expiry, or an error with its `error_code` (the
+/// guest's own list of codes).
+pub fn output_schema() -> Value {
+    let codes: Vec<&str> = ErrorCode::ALL.iter().map(|code| code.as_str()).collect();
+    json!({
+        "type": "object",
+        "properties": {
+            "success": {"type": "boolean"},
+            "username": {"type": "string"},
+            "totp_code": {"type": "string", "pattern": "^[0-9]+$"},
+            "expires_in": {"type": "integer", "minimum": 0},
+            "digits": {"type": "integer"},
+            "period": {"type": "integer"},
+            "algorithm": {"type": "string"},
+            "warning": {"type": "string"},
+            "error": {"type": "string"},
+            "error_code": {"type": "string", "enum": codes},
+        },
+        "required": ["success"],
+        "if": {"properties": {"success": {"const": true}}},
+        "then": {"required": ["username", "totp_code", "expires_in"]},
+        "else": {"required": ["error", "error_code"]},
+    })
+}
+
+impl ServerHandler for TotpMcp {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().build()).with_server_info(
+            Implementation::new(env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION")),
+        )
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, ErrorData> {
+        Ok(ListToolsResult::with_all_items(vec![
+            self.shared.definition.clone(),
+        ]))
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        if request.name != self.shared.definition.name {
+            return Err(ErrorData::invalid_params(
+                format!("unknown tool: {}", request.name),
+                None,
+            ));
+        }
+        let binding = match &self.session {
+            Some(binding) => binding.clone(),
+            // HTTP: the auth layer put the token's binding on the request.
+            None => match context
+                .extensions
+                .get::<axum::http::request::Parts>()
+                .and_then(|parts| parts.extensions.get::<Binding>())
+            {
+                Some(binding) => binding.clone(),
+                None => return Ok(result(host_error_json("request not authenticated")).into()),
+            },
+        };
+        Ok(self.call(binding, request.arguments).await.into())
+    }
+}
+
+/// Serves one MCP client on stdin/stdout until it closes the session.
+pub async fn serve_stdio(server: TotpMcp) -> Result<(), SetupError> {
+    let running = server
+        .serve(rmcp::transport::stdio_pipes())
+        .await
+        .map_err(|e| SetupError::Stdio(e.to_string()))?;
+    running
+        .waiting()
+        .await
+        .map_err(|e| SetupError::Stdio(e.to_string()))?;
+    Ok(())
+}

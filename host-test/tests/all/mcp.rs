@@ -1,0 +1,522 @@
+//! `totp-host mcp` driven by a client no one here wrote: the official MCP
+//! Python SDK (host-test/tests/mcp/client.py, in the venv of
+//! `other_hosts`), over stdio and streamable HTTP. Codes are compared with
+//! pyotp's for the same secret at the same pinned time (`--test-now`).
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+
+use serde_json::{Value, json};
+use totp_host::{AuditFilter, NodeRef, Store, StoreKey};
+
+use crate::other_hosts::{repo_root, venv_python};
+use crate::util::{parse, tool};
+
+/// The pinned time of every call here.
+const NOW: u64 = 1_760_000_000;
+
+const BIN: &str = env!("CARGO_BIN_EXE_totp-host");
+
+/// A store with agents in two workflows and a person: workflow `wf-a`
+/// (slug `alpha`) has tool nodes `tool_a` and `tool_a2`, each linked to its
+/// own agent; `wf-b` (slug `beta`) has `tool_b`. Secrets are fresh each
+/// run and sealed at rest under the fixture's key.
+struct Fixture {
+    dir: tempfile::TempDir,
+    secrets: Value,
+}
+
+const AGENT_A: &str = "agent_alpha_agent_a1";
+const AGENT_A2: &str = "agent_alpha_agent_a2";
+const AGENT_B: &str = "agent_beta_agent_b1";
+const PERSON: &str = "alice";
+
+impl Fixture {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let fixture = Fixture {
+            dir,
+            secrets: json!({}),
+        };
+        let key = StoreKey::locate(Some(&fixture.key()), true)
+            .unwrap()
+            .unwrap();
+        let store = Store::sqlite(&fixture.db()).unwrap().with_key(key);
+        let mut secrets = serde_json::Map::new();
+        for (workflow, slug, tool_node, agent_node) in [
+            ("wf-a", "alpha", "tool_a", "agent_a1"),
+            ("wf-a", "alpha", "tool_a2", "agent_a2"),
+            ("wf-b", "beta", "tool_b", "agent_b1"),
+        ] {
+            store
+                .link_tool(workflow, slug, tool_node, agent_node)
+                .unwrap();
+            let secret = totp_host::store::fresh_secret().unwrap();
+            let made = store
+                .create_agent_user(&NodeRef::new(workflow, tool_node), Some(&secret))
+                .unwrap();
+            secrets.insert(made.username, secret.as_str().into());
+        }
+        let person = totp_host::store::fresh_secret().unwrap();
+        store.put_user(PERSON, false, Some(&person)).unwrap();
+        secrets.insert(PERSON.to_owned(), person.as_str().into());
+        Fixture {
+            secrets: Value::Object(secrets),
+            ..fixture
+        }
+    }
+
+    fn db(&self) -> PathBuf {
+        self.dir.path().join("store.sqlite3")
+    }
+
+    fn key(&self) -> PathBuf {
+        self.dir.path().join("store.key")
+    }
+
+    /// `totp-host --db ... --key-file ...` followed by `args`.
+    fn command(&self, args: &[&str]) -> Vec<String> {
+        let mut command = vec![
+            BIN.to_owned(),
+            "--db".to_owned(),
+            self.db().display().to_string(),
+            "--key-file".to_owned(),
+            self.key().display().to_string(),
+        ];
+        command.extend(args.iter().map(|arg| (*arg).to_owned()));
+        command
+    }
+
+    fn run(&self, args: &[&str]) -> std::process::Output {
+        let command = self.command(args);
+        Command::new(&command[0])
+            .args(&command[1..])
+            .output()
+            .unwrap()
+    }
+
+    /// pyotp's code for each fixture user at `NOW`.
+    fn expected(&self) -> Value {
+        client(&json!({"mode": "expected", "secrets": self.secrets, "now": NOW}))
+    }
+
+    /// `token create`: (token, id).
+    fn token(&self, node: &str) -> (String, String) {
+        let workflow = if node == "tool_b" { "wf-b" } else { "wf-a" };
+        let output = self.run(&["token", "create", "--workflow", workflow, "--node", node]);
+        assert!(output.status.success(), "{output:?}");
+        let made = parse(String::from_utf8_lossy(&output.stdout).trim());
+        (
+            made["token"].as_str().unwrap().to_owned(),
+            made["id"].as_str().unwrap().to_owned(),
+        )
+    }
+
+    fn audit(&self) -> Vec<totp_host::AuditEvent> {
+        Store::sqlite(&self.db())
+            .unwrap()
+            .audit_events(&AuditFilter::default())
+            .unwrap()
+    }
+}
+
+/// Runs client.py with `plan` and returns its report.
+fn client(plan: &Value) -> Value {
+    let script = repo_root().join("host-test/tests/mcp/client.py");
+    let mut child = Command::new(venv_python())
+        .arg(script)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(plan.to_string().as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "client.py failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    parse(String::from_utf8_lossy(&output.stdout).trim())
+}
+
+/// A `totp-host mcp --http 127.0.0.1:0` of the fixture; SIGTERM on drop.
+struct HttpServer {
+    child: Child,
+    url: String,
+}
+
+impl HttpServer {
+    fn start(fixture: &Fixture, extra: &[&str]) -> Self {
+        let now = NOW.to_string();
+        let mut args = vec!["mcp", "--http", "127.0.0.1:0", "--test-now", &now];
+        args.extend_from_slice(extra);
+        let command = fixture.command(&args);
+        let mut child = Command::new(&command[0])
+            .args(&command[1..])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stderr = BufReader::new(child.stderr.take().unwrap());
+        let mut line = String::new();
+        let url = loop {
+            line.clear();
+            if stderr.read_line(&mut line).unwrap() == 0 {
+                panic!("the server exited: {:?}", child.wait());
+            }
+            if let Some(at) = line.find("http://") {
+                break line[at..].trim().to_owned();
+            }
+        };
+        // Keep draining its log so that it never blocks on a full pipe.
+        std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+        HttpServer { child, url }
+    }
+
+    /// SIGTERM, then the exit status (graceful shutdown).
+    fn terminate(mut self) -> std::process::ExitStatus {
+        self.signal_term();
+        self.child.wait().unwrap()
+    }
+
+    fn signal_term(&self) {
+        let pid = libc::pid_t::try_from(self.child.id()).unwrap();
+        // SAFETY: signalling our own child process by its pid.
+        unsafe { libc::kill(pid, libc::SIGTERM) };
+    }
+}
+
+impl Drop for HttpServer {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+#[track_caller]
+fn assert_code(result: &Value, username: &str, expected: &Value) {
+    assert_eq!(result["is_error"], false, "{result}");
+    let structured = &result["structured"];
+    assert_eq!(structured["success"], true, "{result}");
+    assert_eq!(structured["username"], username, "{result}");
+    assert_eq!(structured["totp_code"], expected[username], "{result}");
+    // The text content is the same object.
+    assert_eq!(parse(result["text"][0].as_str().unwrap()), *structured);
+}
+
+#[track_caller]
+fn assert_error(result: &Value, code: &str) {
+    assert_eq!(result["is_error"], true, "{result}");
+    assert_eq!(result["structured"]["success"], false, "{result}");
+    assert_eq!(result["structured"]["error_code"], code, "{result}");
+    assert!(result["structured"].get("totp_code").is_none(), "{result}");
+}
+
+/// No secret of the fixture anywhere in a report.
+#[track_caller]
+fn assert_no_secret(fixture: &Fixture, report: &Value) {
+    let text = report.to_string();
+    for secret in fixture.secrets.as_object().unwrap().values() {
+        assert!(!text.contains(secret.as_str().unwrap()), "secret in {text}");
+    }
+}
+
+/// The calls every transport is tried with, in this order.
+fn calls() -> Value {
+    json!([
+        {"arguments": {}},
+        {"arguments": {"username": AGENT_B}},
+        {"arguments": {"username": PERSON}},
+        {"arguments": {"username": 42}},
+        {"arguments": {"user": AGENT_A}},
+        {"arguments": {"username": AGENT_A}},
+        {"name": "no_such_tool", "arguments": {}},
+    ])
+}
+
+/// What every transport must answer to `calls()` from tool node `tool_a`.
+fn check_session(fixture: &Fixture, report: &Value) {
+    let expected = fixture.expected();
+    assert_eq!(report["initialize"]["serverInfo"]["name"], "totp-host");
+    assert_eq!(
+        report["initialize"]["serverInfo"]["version"],
+        env!("CARGO_PKG_VERSION")
+    );
+    // tools/list is the component's describe(), restated nowhere.
+    let described = parse(&tool().describe().unwrap());
+    let tools = report["tools"].as_array().unwrap();
+    assert_eq!(tools.len(), 1, "{tools:?}");
+    assert_eq!(tools[0]["name"], described["name"]);
+    assert_eq!(tools[0]["description"], described["description"]);
+    assert_eq!(tools[0]["inputSchema"], described["parameters"]);
+    assert_eq!(tools[0]["outputSchema"], totp_host::mcp::output_schema());
+
+    let results = report["results"].as_array().unwrap();
+    assert_code(&results[0], AGENT_A, &expected);
+    assert_error(&results[1], "access_denied");
+    // A person's account never has a code, whoever asks.
+    assert_error(&results[2], "access_denied");
+    assert_error(&results[3], "invalid_arguments");
+    assert_error(&results[4], "invalid_arguments");
+    assert_code(&results[5], AGENT_A, &expected);
+    // An unknown tool is a protocol error, not a crash.
+    assert!(
+        results[6].get("exception").is_some(),
+        "unknown tool answered: {}",
+        results[6]
+    );
+    assert_eq!(report["alive"], true);
+    assert_no_secret(fixture, report);
+}
+
+#[test]
+fn stdio_session_is_its_tool_node() {
+    let fixture = Fixture::new();
+    let now = NOW.to_string();
+    let command = fixture.command(&[
+        "mcp",
+        "--workflow",
+        "wf-a",
+        "--node",
+        "tool_a",
+        "--test-now",
+        &now,
+    ]);
+    let report = client(&json!({"mode": "session", "transport": "stdio",
+        "command": command, "calls": calls()}));
+    check_session(&fixture, &report);
+    // Every call that reached the tool is on record, as the CLI's are.
+    let events = fixture.audit();
+    assert_eq!(events.len(), 6, "{events:?}");
+    assert!(
+        events
+            .iter()
+            .all(|e| e.workflow_id.as_deref() == Some("wf-a")
+                && e.node_id.as_deref() == Some("tool_a")
+                && e.token_id.is_none())
+    );
+    assert_eq!(
+        events.iter().filter(|e| e.outcome == "issued").count(),
+        2,
+        "{events:?}"
+    );
+}
+
+#[test]
+fn http_each_token_is_its_tool_node() {
+    let fixture = Fixture::new();
+    let (token_a, id_a) = fixture.token("tool_a");
+    let (token_a2, id_a2) = fixture.token("tool_a2");
+    let server = HttpServer::start(&fixture, &[]);
+    let plan = |token: &str, calls: Value| {
+        json!({"mode": "session", "transport": "http", "url": server.url,
+            "token": token, "calls": calls})
+    };
+    let report = client(&plan(&token_a, calls()));
+    check_session(&fixture, &report);
+    let other = client(&plan(&token_a2, json!([{"arguments": {}}])));
+    assert_code(&other["results"][0], AGENT_A2, &fixture.expected());
+
+    let events = fixture.audit();
+    assert_eq!(events.len(), 7, "{events:?}");
+    let by_token = |id: &str| {
+        events
+            .iter()
+            .filter(|e| e.token_id.as_deref() == Some(id))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(by_token(&id_a).len(), 6);
+    let a2 = by_token(&id_a2);
+    assert_eq!(a2.len(), 1);
+    assert_eq!(a2[0].node_id.as_deref(), Some("tool_a2"));
+    assert_eq!(a2[0].username_resolved.as_deref(), Some(AGENT_A2));
+
+    assert!(server.terminate().success(), "SIGTERM is a clean stop");
+}
+
+/// An `initialize` request as a client's first POST.
+fn initialize_request(headers: Value) -> Value {
+    json!({
+        "method": "POST",
+        "headers": merge(json!({
+            "Content-Type": "application/json",
+            "Accept": "application/json, text/event-stream",
+        }), headers),
+        "body": {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "protocolVersion": "2025-06-18", "capabilities": {},
+            "clientInfo": {"name": "raw", "version": "0"}}},
+    })
+}
+
+fn merge(mut a: Value, b: Value) -> Value {
+    if let (Some(a), Value::Object(b)) = (a.as_object_mut(), b) {
+        a.extend(b);
+    }
+    a
+}
+
+#[test]
+fn http_refuses_missing_wrong_and_revoked_tokens_and_foreign_origins() {
+    let fixture = Fixture::new();
+    let (token, _) = fixture.token("tool_a");
+    let (revoked, revoked_id) = fixture.token("tool_a");
+    let server = HttpServer::start(&fixture, &["--max-body-bytes", "4096"]);
+    let port = server
+        .url
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .trim_end_matches("/mcp");
+    // The soon-revoked token works until it is revoked, on the running server.
+    let before = client(
+        &json!({"mode": "session", "transport": "http", "url": server.url,
+        "token": revoked, "calls": [{"arguments": {}}]}),
+    );
+    assert_code(&before["results"][0], AGENT_A, &fixture.expected());
+    let output = fixture.run(&["token", "revoke", &revoked_id]);
+    assert!(output.status.success(), "{output:?}");
+
+    let bearer = |token: &str| json!({"Authorization": format!("Bearer {token}")});
+    let report = client(&json!({"mode": "raw", "url": server.url, "requests": [
+        initialize_request(json!({})),
+        initialize_request(bearer("totpmcp_not-a-token")),
+        initialize_request(bearer(&revoked)),
+        initialize_request(json!({"Authorization": format!("Basic {token}")})),
+        initialize_request(merge(bearer(&token), json!({"Origin": "http://evil.example"}))),
+        initialize_request(merge(bearer(&token), json!({"Origin": format!("http://127.0.0.1:{port}")}))),
+        initialize_request(merge(bearer(&token), json!({"Host": "evil.example"}))),
+        merge(initialize_request(bearer(&token)), json!({"body": "x".repeat(10_000)})),
+    ]}));
+    let statuses: Vec<u64> = report
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["status"].as_u64().unwrap())
+        .collect();
+    for refused in &report.as_array().unwrap()[..4] {
+        assert_eq!(refused["status"], 401, "{report}");
+        assert_eq!(refused["www_authenticate"], "Bearer", "{report}");
+        assert_eq!(refused["body"], "", "nothing else said: {report}");
+    }
+    assert_eq!(statuses[4], 403, "foreign Origin: {report}");
+    assert_eq!(statuses[5], 200, "its own Origin: {report}");
+    assert!((400..500).contains(&statuses[6]), "foreign Host: {report}");
+    assert_eq!(statuses[7], 413, "body over the cap: {report}");
+    assert_no_secret(&fixture, &report);
+}
+
+#[test]
+fn http_over_the_call_rate_is_a_tool_error_and_the_server_goes_on() {
+    let fixture = Fixture::new();
+    let (token, _) = fixture.token("tool_a");
+    let server = HttpServer::start(&fixture, &["--calls-per-minute", "2"]);
+    let report = client(
+        &json!({"mode": "session", "transport": "http", "url": server.url,
+        "token": token, "calls": [{"arguments": {}}, {"arguments": {}}, {"arguments": {}}]}),
+    );
+    let results = report["results"].as_array().unwrap();
+    let expected = fixture.expected();
+    assert_code(&results[0], AGENT_A, &expected);
+    assert_code(&results[1], AGENT_A, &expected);
+    assert_error(&results[2], "host_error");
+    assert!(
+        results[2]["structured"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("rate limit"),
+        "{report}"
+    );
+    assert_eq!(report["alive"], true);
+    // A refused call hands out nothing, so it is not a code on record.
+    assert_eq!(fixture.audit().len(), 2);
+}
+
+#[test]
+fn http_caps_open_sessions() {
+    let fixture = Fixture::new();
+    let (token, _) = fixture.token("tool_a");
+    let server = HttpServer::start(&fixture, &["--max-sessions", "1"]);
+    let bearer = json!({"Authorization": format!("Bearer {token}")});
+    let report = client(&json!({"mode": "raw", "url": server.url, "requests": [
+        initialize_request(bearer.clone()),
+        initialize_request(bearer),
+    ]}));
+    assert_eq!(report[0]["status"], 200, "{report}");
+    assert_eq!(report[1]["status"], 503, "{report}");
+}
+
+#[test]
+fn token_commands_print_a_token_once_and_list_none() {
+    let fixture = Fixture::new();
+    let (token, id) = fixture.token("tool_b");
+    let listed = fixture.run(&["token", "list"]);
+    assert!(listed.status.success());
+    let listed = String::from_utf8_lossy(&listed.stdout).into_owned();
+    assert!(
+        listed.contains(&id) && listed.contains("tool_b"),
+        "{listed}"
+    );
+    assert!(!listed.contains(&token), "{listed}");
+    let store = std::fs::read(fixture.db()).unwrap();
+    assert!(
+        !store.windows(token.len()).any(|w| w == token.as_bytes()),
+        "the token is in the store file"
+    );
+    assert_eq!(
+        fixture.run(&["token", "revoke", &id]).status.code(),
+        Some(0)
+    );
+    assert_eq!(
+        fixture.run(&["token", "revoke", &id]).status.code(),
+        Some(1)
+    );
+}
+
+/// Calls per load client in `cargo test` (8 clients). The figure
+/// is 2,000: `MCP_LOAD_CALLS=2000 cargo test --release --test all
+/// mcp::http_load`, or host-test/benches/mcp/run.sh.
+fn load_calls() -> u64 {
+    std::env::var("MCP_LOAD_CALLS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(250)
+}
+
+#[test]
+fn http_load_many_clients_no_failures_flat_memory() {
+    let fixture = Fixture::new();
+    let clients: Vec<Value> = (0..8)
+        .map(|i| {
+            let node = if i % 2 == 0 { "tool_a" } else { "tool_a2" };
+            let agent = if i % 2 == 0 { AGENT_A } else { AGENT_A2 };
+            json!({"token": fixture.token(node).0, "agent": agent})
+        })
+        .collect();
+    let (walk_away, _) = fixture.token("tool_b");
+    let server = HttpServer::start(&fixture, &["--calls-per-minute", "100000000"]);
+    let calls = load_calls();
+    let report = client(
+        &json!({"mode": "load", "transport": "http", "url": server.url, "clients": clients,
+        "walk_away_token": walk_away, "warmup": 50, "calls": calls,
+        "secrets": fixture.secrets, "now": NOW, "server_pid": server.child.id()}),
+    );
+    eprintln!("mcp load: {report}");
+    assert_eq!(report["failures"], 0, "{report}");
+    assert_eq!(report["calls"], calls * 8);
+    let warm = report["rss_kib_warm"].as_u64().unwrap();
+    let end = report["rss_kib_end"].as_u64().unwrap();
+    // Flat: a leak of a few hundred bytes per call would pass the warm-up
+    // figure by far more than this over 2,000+ calls.
+    assert!(end <= warm + warm / 2 + 8192, "RSS {warm} KiB -> {end} KiB");
+    assert!(server.terminate().success());
+}
