@@ -246,7 +246,7 @@ fn main() -> ExitCode {
             threads,
             username,
         } => match username {
-            Some(username) => store.open(Access::Read).and_then(|(directory, _)| {
+            Some(username) => store.open_serving(Access::Read).and_then(|(directory, _)| {
                 bench::load(calls, threads, Some((directory, username)))
             }),
             None => bench::load(calls, threads, None),
@@ -379,10 +379,18 @@ impl StoreArgs {
 
     /// The store named by `--db`, or the per-user demo store, whose tool
     /// node is the default calling context so that a bare `get-totp-code`
-    /// prints a code.
+    /// prints a code; for a command that makes its call and exits
+    /// ([`Store::short_lived`]).
     fn open(&self, access: Access) -> Result<(Store, Option<NodeRef>)> {
+        let (store, node) = self.open_serving(access)?;
+        Ok((store.short_lived()?, node))
+    }
+
+    /// The same store for a process that keeps it open (a server, a load
+    /// run): SQLite's own checkpointing.
+    fn open_serving(&self, access: Access) -> Result<(Store, Option<NodeRef>)> {
         if let Some(db) = &self.db {
-            let mut directory = Store::open(db)?.short_lived()?;
+            let mut directory = Store::open(db)?;
             if let Some(key) = self.key(access == Access::Write)? {
                 directory = directory.with_key(key);
             }
@@ -390,7 +398,7 @@ impl StoreArgs {
         }
         let path = default_store_path()?;
         let fresh = !path.exists();
-        let mut directory = Store::sqlite(&path)?.short_lived()?;
+        let mut directory = Store::sqlite(&path)?;
         if let Some(key) = self.key(access == Access::Write || fresh)? {
             directory = directory.with_key(key);
         }

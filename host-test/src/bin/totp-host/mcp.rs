@@ -74,7 +74,7 @@ fn http_address(text: &str) -> Result<SocketAddr, String> {
 }
 
 pub fn mcp(store: &StoreArgs, policy: Policy, args: McpArgs) -> Result<ExitCode> {
-    let (directory, default_node) = store.open(Access::Read)?;
+    let (directory, default_node) = store.open_serving(Access::Read)?;
     let directory = Arc::new(directory);
     // Every code handed out is on record in the store it was read from, as
     // with the CLI; a server keeps a pool of instance slots for its calls.
