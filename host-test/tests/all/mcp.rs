@@ -10,7 +10,7 @@ use std::process::{Child, Command, Stdio};
 use serde_json::{Value, json};
 use totp_host::{AuditFilter, NodeRef, Store, StoreKey};
 
-use crate::other_hosts::{repo_root, venv_python};
+use crate::python_venv::{repo_root, venv_python};
 use crate::util::{parse, tool};
 
 /// The pinned time of every call here.
