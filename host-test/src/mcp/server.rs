@@ -146,9 +146,17 @@ impl TotpMcp {
 /// The tool's JSON as MCP's result: the text as is, the same object as
 /// structured content, `isError` when it says `success: false`.
 fn result(json: String) -> CallToolResult {
-    let value: Value = serde_json::from_str(&json).unwrap_or_else(
-        |_| json!({"success": false, "error": "malformed result", "error_code": "host_error"}),
-    );
+    // The tool's results are JSON; should one not be, the agent still gets
+    // the promised shape, rendered by the guest's code like every other
+    // host error, and the same as text and as structure.
+    let (json, value) = match serde_json::from_str::<Value>(&json) {
+        Ok(value) => (json, value),
+        Err(_) => {
+            let json = host_error_json("the tool returned a malformed result");
+            let value = serde_json::from_str(&json).unwrap_or_default();
+            (json, value)
+        }
+    };
     let success = value.get("success").and_then(Value::as_bool) == Some(true);
     let mut result = if success {
         CallToolResult::structured(value)
