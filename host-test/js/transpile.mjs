@@ -5,7 +5,7 @@
 
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -27,13 +27,24 @@ export function transpile(component = DEFAULT_COMPONENT) {
   if (!existsSync(jco)) {
     throw new Error('jco is not installed: run `npm ci` in host-test/js');
   }
-  rmSync(GENERATED, { recursive: true, force: true });
-  mkdirSync(GENERATED, { recursive: true });
+  // Transpile into a private directory and move it into place, so another
+  // process never loads a half-written generated/.
+  const staging = `${GENERATED}.${process.pid}`;
+  rmSync(staging, { recursive: true, force: true });
+  mkdirSync(staging, { recursive: true });
   // --instantiation sync: the host passes the imports to every
   // instantiation, so each call gets a fresh instance with its own context.
   execFileSync(jco, ['transpile', component, '--instantiation', 'sync', '--quiet',
-    '--name', 'get_totp_code', '-o', GENERATED], { stdio: 'inherit' });
-  writeFileSync(stamp, digest);
+    '--name', 'get_totp_code', '-o', staging], { stdio: 'inherit' });
+  writeFileSync(join(staging, '.component-sha256'), digest);
+  rmSync(GENERATED, { recursive: true, force: true });
+  try {
+    renameSync(staging, GENERATED);
+  } catch (e) {
+    // Another process moved its (identical) transpilation in first.
+    rmSync(staging, { recursive: true, force: true });
+    if (!existsSync(stamp)) throw e;
+  }
   return true;
 }
 

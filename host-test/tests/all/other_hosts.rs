@@ -57,7 +57,8 @@ fn is_root() -> bool {
         .is_ok_and(|out| out.stdout.trim_ascii() == b"0")
 }
 
-/// `npm ci` in host-test/js unless node_modules matches package-lock.json.
+/// `npm ci` in host-test/js unless node_modules matches package-lock.json,
+/// then the component transpiled into generated/ (once per test process).
 fn node_modules() -> PathBuf {
     static READY: Mutex<bool> = Mutex::new(false);
     let js = repo_root().join("host-test/js");
@@ -79,6 +80,13 @@ fn node_modules() -> PathBuf {
             );
             std::fs::write(&stamp, lock).unwrap();
         }
+        // Transpile here, under the lock: the tests run several Node
+        // processes at once, and each would otherwise find generated/
+        // stale and rebuild it while another is reading or writing it.
+        run(
+            component_env(Command::new("node").arg("transpile.mjs").current_dir(&js)),
+            "jco transpile in host-test/js",
+        );
         *ready = true;
     }
     js
