@@ -1,41 +1,83 @@
 //! RFC 4648 base32, as authenticator apps show secrets.
+//!
+//! One pass over the text into a buffer sized for the result: every call
+//! decodes a secret, and the two-pass form (filter into a string, then the
+//! `base32` crate) was a tenth of a warm call in the profile (see
+//! host-test/benches/README.md). The `base32` crate stays the oracle: the
+//! fuzz target `base32` compares the two on every input it decodes.
 
 use zeroize::Zeroizing;
 
 use super::SecretError;
 
+/// What a byte of stored text is to the decoder.
+const INVALID: u8 = 0xff;
+const SKIP: u8 = 0xfe;
+const PAD: u8 = 0xfd;
+
+/// Each byte's 5-bit value (either case), or INVALID, SKIP or PAD.
+const SYMBOLS: [u8; 256] = {
+    let mut table = [INVALID; 256];
+    let mut i = 0;
+    while i < 26 {
+        table[b'A' as usize + i] = i as u8;
+        table[b'a' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        table[b'2' as usize + i] = 26 + i as u8;
+        i += 1;
+    }
+    table[b' ' as usize] = SKIP;
+    table[b'\t' as usize] = SKIP;
+    table[b'\r' as usize] = SKIP;
+    table[b'\n' as usize] = SKIP;
+    table[b'=' as usize] = PAD;
+    table
+};
+
 /// Decodes RFC 4648 base32 the way authenticator apps accept it: upper or
 /// lower case, `=` padding optional, spaces (as apps display secrets in
 /// groups) ignored. Lengths that cannot encode whole bytes are refused, as
-/// pyotp and Python's `b32decode` refuse them.
+/// pyotp and Python's `b32decode` refuse them; the unused low bits of a
+/// final partial group are ignored, as the `base32` crate ignores them.
 pub fn decode_base32(text: &str) -> Result<Zeroizing<Vec<u8>>, SecretError> {
-    let mut symbols = Zeroizing::new(String::with_capacity(text.len()));
+    // Sized once for the longest result: a push that reallocated would
+    // leave a copy of key bytes behind that nothing zeroizes.
+    let mut bytes = Zeroizing::new(Vec::with_capacity(text.len() * 5 / 8 + 1));
+    // Bits not yet written out: at most 12 (7 left over plus 5 new).
+    let mut pending: u32 = 0;
+    let mut pending_bits = 0u32;
+    let mut symbols = 0usize;
     let mut padding_seen = false;
-    for (position, byte) in text.bytes().enumerate() {
-        match byte {
-            b' ' | b'\t' | b'\r' | b'\n' => {}
-            b'=' => padding_seen = true,
-            b'A'..=b'Z' | b'2'..=b'7' if !padding_seen => symbols.push(char::from(byte)),
-            b'a'..=b'z' if !padding_seen => symbols.push(char::from(byte.to_ascii_uppercase())),
-            b'A'..=b'Z' | b'a'..=b'z' | b'2'..=b'7' => return Err(SecretError::MisplacedPadding),
-            _ => return Err(SecretError::InvalidCharacter { position }),
+    for (position, &byte) in text.as_bytes().iter().enumerate() {
+        match SYMBOLS[usize::from(byte)] {
+            SKIP => {}
+            PAD => padding_seen = true,
+            INVALID => return Err(SecretError::InvalidCharacter { position }),
+            _ if padding_seen => return Err(SecretError::MisplacedPadding),
+            value => {
+                symbols += 1;
+                pending = (pending << 5) | u32::from(value);
+                pending_bits += 5;
+                if pending_bits >= 8 {
+                    pending_bits -= 8;
+                    bytes.push((pending >> pending_bits) as u8);
+                    pending &= (1 << pending_bits) - 1;
+                }
+            }
         }
     }
-    if symbols.is_empty() {
+    if symbols == 0 {
         return Err(SecretError::Empty);
     }
     // 8 symbols carry 5 bytes; a final group of 1, 3 or 6 symbols leaves a
     // partial byte that no encoder produces.
-    if matches!(symbols.len() % 8, 1 | 3 | 6) {
-        return Err(SecretError::InvalidLength {
-            symbols: symbols.len(),
-        });
+    if matches!(symbols % 8, 1 | 3 | 6) {
+        return Err(SecretError::InvalidLength { symbols });
     }
-    ::base32::decode(::base32::Alphabet::Rfc4648 { padding: false }, &symbols)
-        .map(Zeroizing::new)
-        .ok_or(SecretError::InvalidLength {
-            symbols: symbols.len(),
-        })
+    Ok(bytes)
 }
 
 #[cfg(test)]
