@@ -38,6 +38,6 @@ pub use get_totp_code::platform::{Directory, HostError, NodeRef, User};
 pub use load::LoadError;
 pub use memory::MemoryDirectory;
 pub use policy::AccessPolicy;
-pub use sandbox::{CallError, SandboxConfig};
+pub use sandbox::{CallError, CallLimiter, SandboxConfig};
 pub use store::{Provisioned, Store, TokenRow};
 pub use store_key::StoreKey;

@@ -23,6 +23,10 @@ pub struct SandboxConfig {
     pub pooling: bool,
     /// Calls that may be in flight at once when pooling.
     pub max_concurrent_calls: u32,
+    /// Write `/tmp/perf-<pid>.map` naming the compiled guest functions, so
+    /// that `perf report` can attribute samples to them (profiling only:
+    /// `totp-host load --perf-map`).
+    pub perf_map: bool,
 }
 
 impl Default for SandboxConfig {
@@ -32,6 +36,7 @@ impl Default for SandboxConfig {
             deadline: Duration::from_secs(1),
             pooling: true,
             max_concurrent_calls: 256,
+            perf_map: false,
         }
     }
 }
@@ -44,6 +49,9 @@ impl SandboxConfig {
         // Traps carry no guest backtrace: nothing here needs one, and
         // capturing it costs time on every trap.
         config.wasm_backtrace_max_frames(None);
+        if self.perf_map {
+            config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+        }
         if self.pooling {
             let mut pool = PoolingAllocationConfig::default();
             let slots = self.max_concurrent_calls.max(1);

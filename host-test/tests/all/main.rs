@@ -7,6 +7,7 @@ mod access_policy;
 mod artifact;
 mod at_rest;
 mod audit;
+mod bench;
 mod cli;
 mod conformance;
 mod deploy;

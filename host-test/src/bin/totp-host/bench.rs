@@ -15,6 +15,7 @@ use wasmtime::Result;
 use crate::fixture::{
     BENCH_SECRET, BENCH_TIME, BENCH_USER, auto_resolve_call, bench_call, native_call,
 };
+use crate::floor::Floor;
 
 /// Median nanoseconds per call of `f`, over batches of `calls / 20`.
 fn ns_per_call(calls: u64, mut f: impl FnMut()) -> f64 {
@@ -86,6 +87,9 @@ struct Report {
     figures: Vec<Figure>,
     /// Fresh-instance throughput with 1..=N threads on one engine.
     threads: Vec<Throughput>,
+    /// The same for the native call: what this machine's threads scale to
+    /// with no wasmtime at all, the baseline for `threads`.
+    native_threads: Vec<Throughput>,
     /// Per-call cost of auditing to the SQLite store, as a ratio: the
     /// audited fresh-instance call over the same call without audit.
     audit_ratio: f64,
@@ -187,6 +191,13 @@ fn run(calls: u64, python: &str) -> Result<Report> {
     let synced_call = Call::new(synced.clone()).with_clock(Clock::Fixed(BENCH_TIME));
     let audited_synced = TotpTool::new(Audit::To(synced))?;
     let mut warm = pooled.warm_instance(&call)?;
+    let floor = Floor::new(pooled.wasmtime_engine(), pooled.config())?;
+    let mut warm_floor = floor.warm()?;
+    for answer in [floor.fresh_call(BENCH_USER)?, warm_floor.call(BENCH_USER)?] {
+        if answer != crate::floor::ANSWER {
+            wasmtime::bail!("the floor component answered {answer}");
+        }
+    }
     // Every mode must give the same answer before it is timed.
     let expected = native_call(&call);
     for (mode, got) in [
@@ -225,6 +236,20 @@ fn run(calls: u64, python: &str) -> Result<Report> {
             "fresh instance (pooling)",
             ns_per_call(calls, || {
                 black_box(pooled.get_totp_code(&call, BENCH_USER));
+            }),
+        ),
+        // wasmtime's own share: the same sandbox around a component that
+        // does nothing (see floor.rs).
+        figure(
+            "floor: warm instance, empty component",
+            ns_per_call(calls, || {
+                black_box(warm_floor.call(BENCH_USER).ok());
+            }),
+        ),
+        figure(
+            "floor: fresh instance, empty component",
+            ns_per_call(calls, || {
+                black_box(floor.fresh_call(BENCH_USER).ok());
             }),
         ),
         figure(
@@ -275,11 +300,18 @@ fn run(calls: u64, python: &str) -> Result<Report> {
             calls_per_second: throughput(&pooled, threads, calls),
         })
         .collect();
+    let native_threads = (1..=cores.max(2))
+        .map(|threads| Throughput {
+            threads,
+            calls_per_second: native_throughput(threads, calls * 10),
+        })
+        .collect();
     Ok(Report {
         component_bytes: totp_host::artifact::COMPONENT_BYTES.len(),
         calls,
         figures,
         threads,
+        native_threads,
         audit_ratio,
         audit_ratio_full_sync,
         pyotp: pyotp_ns_per_call(python),
@@ -299,6 +331,23 @@ fn throughput_of(tool: &TotpTool, call: &Call, username: &str, threads: usize, c
             scope.spawn(|| {
                 for _ in 0..per_thread {
                     black_box(tool.get_totp_code(call, username));
+                }
+            });
+        }
+    });
+    (per_thread * threads as u64) as f64 / started.elapsed().as_secs_f64()
+}
+
+/// Native calls per second with `threads` threads.
+fn native_throughput(threads: usize, calls: u64) -> f64 {
+    let call = bench_call();
+    let per_thread = calls.max(threads as u64) / threads as u64;
+    let started = Instant::now();
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| {
+                for _ in 0..per_thread {
+                    black_box(native_call(&call));
                 }
             });
         }
@@ -344,11 +393,20 @@ impl Report {
              (synchronous=NORMAL, the default); x{:.2} with FULL\n",
             self.audit_ratio, self.audit_ratio_full_sync
         );
-        out += "fresh-instance throughput by threads:";
-        for t in &self.threads {
-            out += &format!(" {}: {:.0}/s", t.threads, t.calls_per_second);
+        for (what, rows) in [
+            ("fresh-instance", &self.threads),
+            ("native", &self.native_threads),
+        ] {
+            out += &format!("{what} throughput by threads:");
+            for t in rows.iter() {
+                let scaling = t.calls_per_second / rows[0].calls_per_second;
+                out += &format!(
+                    " {}: {:.0}/s ({scaling:.2}x)",
+                    t.threads, t.calls_per_second
+                );
+            }
+            out.push('\n');
         }
-        out.push('\n');
         out
     }
 }
@@ -369,7 +427,12 @@ struct LoadReport {
 /// `totp-host load`: prints the report; exit status 1 when a call failed.
 /// With a store, every call asks it for `username` (the store must hold
 /// that agent); otherwise the calls go to an in-memory agent.
-pub fn load(calls: u64, threads: u64, store: Option<(Store, String)>) -> Result<ExitCode> {
+pub fn load(
+    calls: u64,
+    threads: u64,
+    store: Option<(Store, String)>,
+    config: SandboxConfig,
+) -> Result<ExitCode> {
     let (call, username) = match store {
         Some((store, username)) => (
             Call::new(Arc::new(store)).with_clock(Clock::Fixed(BENCH_TIME)),
@@ -377,7 +440,7 @@ pub fn load(calls: u64, threads: u64, store: Option<(Store, String)>) -> Result<
         ),
         None => (bench_call(), BENCH_USER.to_owned()),
     };
-    let report = run_load(calls, threads, &call, &username)?;
+    let report = run_load(calls, threads, &call, &username, config)?;
     println!("{}", serde_json::to_string(&report)?);
     Ok(if report.failures == 0 {
         ExitCode::SUCCESS
@@ -389,10 +452,16 @@ pub fn load(calls: u64, threads: u64, store: Option<(Store, String)>) -> Result<
 /// `calls` fresh-instance calls on `threads` threads sharing one engine,
 /// after a warm-up that lets every pool slot be used once; a call fails
 /// when its answer differs from the native computation.
-fn run_load(calls: u64, threads: u64, call: &Call, username: &str) -> Result<LoadReport> {
+fn run_load(
+    calls: u64,
+    threads: u64,
+    call: &Call,
+    username: &str,
+    config: SandboxConfig,
+) -> Result<LoadReport> {
     use std::sync::atomic::{AtomicU64, Ordering};
 
-    let tool = TotpTool::new(Audit::Off)?;
+    let tool = TotpTool::with_config(config, Audit::Off)?;
     let expected = get_totp_code::get_totp_code_json(call, username);
     if !expected.contains("\"success\":true") {
         wasmtime::bail!("the store does not answer {username} with a code: {expected}");

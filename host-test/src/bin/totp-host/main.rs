@@ -12,6 +12,7 @@ mod artifact;
 mod audit;
 mod bench;
 mod fixture;
+mod floor;
 mod mcp;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -152,6 +153,10 @@ enum Command {
         /// it, the calls go to an in-memory agent).
         #[arg(long)]
         username: Option<String>,
+        /// Write /tmp/perf-<pid>.map naming the guest's compiled functions,
+        /// for `perf record` (see host-test/benches/README.md).
+        #[arg(long)]
+        perf_map: bool,
     },
     /// Per-call cost against each store given (SQLite paths, PostgreSQL
     /// URLs), in one run: by username, auto-resolved, queries per call,
@@ -245,12 +250,19 @@ fn main() -> ExitCode {
             calls,
             threads,
             username,
-        } => match username {
-            Some(username) => store.open_serving(Access::Read).and_then(|(directory, _)| {
-                bench::load(calls, threads, Some((directory, username)))
-            }),
-            None => bench::load(calls, threads, None),
-        },
+            perf_map,
+        } => {
+            let config = SandboxConfig {
+                perf_map,
+                ..SandboxConfig::default()
+            };
+            match username {
+                Some(username) => store.open_serving(Access::Read).and_then(|(directory, _)| {
+                    bench::load(calls, threads, Some((directory, username)), config)
+                }),
+                None => bench::load(calls, threads, None, config),
+            }
+        }
         Command::BenchStores {
             calls,
             json,
