@@ -217,12 +217,17 @@ pub fn resolve_agent<D: Directory + ?Sized>(
 /// `agent_{workflow_slug}_{agent_node_id}` (the workflow id stands in for a
 /// missing slug, and for an unlinked tool, its own node for the agent's).
 pub fn agent_username(slug: &str, agent_node_id: &str) -> String {
-    format!("{}{agent_node_id}", agent_username_prefix(slug))
+    // Concatenated rather than format!ed: core::fmt's machinery is a
+    // visible share of an auto-resolved call in the component (and the
+    // bump allocator grows the latest allocation in place).
+    let mut username = agent_username_prefix(slug);
+    username.push_str(agent_node_id);
+    username
 }
 
 /// `agent_{slug}_`: what every agent username of a workflow starts with.
 pub fn agent_username_prefix(slug: &str) -> String {
-    format!("agent_{slug}_")
+    ["agent_", slug, "_"].concat()
 }
 
 /// Distinct agent nodes among the edge targets, in edge order: parallel

@@ -1,6 +1,5 @@
 //! The context of one tool call: what the component's imports answer from.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -95,11 +94,12 @@ impl Call {
 }
 
 /// A directory whose graph answers are kept for one call (failures are
-/// not kept: each is the caller's to see).
+/// not kept: each is the caller's to see). A call asks at most a few
+/// questions, so a list searched in order beats hashing every key.
 struct Remembered {
     directory: Arc<dyn Directory + Send + Sync>,
-    slugs: Mutex<HashMap<String, Option<String>>>,
-    edges: Mutex<HashMap<[String; 3], Vec<String>>>,
+    slugs: Mutex<Vec<(String, Option<String>)>>,
+    edges: Mutex<Vec<([String; 3], Vec<String>)>>,
 }
 
 impl Directory for Remembered {
@@ -109,11 +109,11 @@ impl Directory for Remembered {
 
     fn workflow_slug(&self, workflow_id: &str) -> Result<Option<String>, HostError> {
         let mut slugs = self.slugs.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(slug) = slugs.get(workflow_id) {
+        if let Some((_, slug)) = slugs.iter().find(|(id, _)| id == workflow_id) {
             return Ok(slug.clone());
         }
         let slug = self.directory.workflow_slug(workflow_id)?;
-        slugs.insert(workflow_id.to_owned(), slug.clone());
+        slugs.push((workflow_id.to_owned(), slug.clone()));
         Ok(slug)
     }
 
@@ -123,15 +123,15 @@ impl Directory for Remembered {
         source_node_id: &str,
         label: &str,
     ) -> Result<Vec<String>, HostError> {
-        let key = [workflow_id, source_node_id, label].map(str::to_owned);
+        let key = [workflow_id, source_node_id, label];
         let mut edges = self.edges.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(targets) = edges.get(&key) {
+        if let Some((_, targets)) = edges.iter().find(|(asked, _)| *asked == key) {
             return Ok(targets.clone());
         }
         let targets = self
             .directory
             .edge_targets(workflow_id, source_node_id, label)?;
-        edges.insert(key, targets.clone());
+        edges.push((key.map(str::to_owned), targets.clone()));
         Ok(targets)
     }
 }
