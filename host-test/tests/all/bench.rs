@@ -44,6 +44,7 @@ fn bench_json_agrees_across_modes_and_keeps_its_fields() {
         "fresh instance (pooling), auto-resolve",
         "floor: warm instance, empty component",
         "floor: fresh instance, empty component",
+        "instantiate and drop, no call",
     ] {
         assert!(modes.contains(&mode), "{mode} missing from {modes:?}");
     }

@@ -252,6 +252,15 @@ fn run(calls: u64, python: &str) -> Result<Report> {
                 black_box(floor.fresh_call(BENCH_USER).ok());
             }),
         ),
+        // The tool's instance life cycle alone: a fresh instance made and
+        // dropped, no call. With the floor's, it says what the component's
+        // shape (three core instances, five lowered imports) costs.
+        figure(
+            "instantiate and drop, no call",
+            ns_per_call(calls, || {
+                black_box(pooled.warm_instance(&call).is_ok());
+            }),
+        ),
         figure(
             "fresh instance (pooling), auto-resolve",
             ns_per_call(calls, || {
