@@ -10,6 +10,8 @@ use wasmtime::component::Component;
 
 #[path = "../src/bin/totp-host/fixture.rs"]
 mod fixture;
+#[path = "../src/bin/totp-host/floor.rs"]
+mod floor;
 
 use fixture::{BENCH_SECRET, BENCH_TIME, BENCH_USER, auto_resolve_call, bench_call, native_call};
 
@@ -79,6 +81,23 @@ fn component_calls(c: &mut Criterion) {
     });
     group.bench_function("fresh instance, on demand", |b| {
         b.iter(|| black_box(on_demand.get_totp_code(&call, BENCH_USER)))
+    });
+    group.bench_function("instantiate and drop, no call", |b| {
+        b.iter(|| black_box(pooled.warm_instance(&call).is_ok()))
+    });
+    group.finish();
+
+    // wasmtime's floor: the same sandbox around a component that does
+    // nothing (see floor.rs).
+    let floor = floor::Floor::new(pooled.wasmtime_engine(), pooled.config()).unwrap();
+    let mut warm_floor = floor.warm().unwrap();
+    assert_eq!(floor.fresh_call(BENCH_USER).unwrap(), floor::ANSWER);
+    let mut group = c.benchmark_group("floor");
+    group.bench_function("warm instance, empty component", |b| {
+        b.iter(|| black_box(warm_floor.call(BENCH_USER).unwrap()))
+    });
+    group.bench_function("fresh instance, empty component", |b| {
+        b.iter(|| black_box(floor.fresh_call(BENCH_USER).unwrap()))
     });
     group.finish();
 }

@@ -14,7 +14,7 @@ use wasmtime::{Engine, Result, Store};
 
 use totp_host::{CallLimiter, SandboxConfig};
 
-const FLOOR_WAT: &str = r#"
+pub const FLOOR_WAT: &str = r#"
 (component
   (core module $m
     (memory (export "memory") 1)
@@ -54,8 +54,16 @@ pub struct Floor {
 impl Floor {
     /// Compiles the floor component for `engine` (the tool's own engine).
     pub fn new(engine: &Engine, config: &SandboxConfig) -> Result<Self> {
-        let component = Component::new(engine, FLOOR_WAT)?;
-        let pre = Linker::new(engine).instantiate_pre(&component)?;
+        Self::with_component(engine, &Component::new(engine, FLOOR_WAT)?, config)
+    }
+
+    /// The floor from its compiled form (a precompiled copy, say).
+    pub fn with_component(
+        engine: &Engine,
+        component: &Component,
+        config: &SandboxConfig,
+    ) -> Result<Self> {
+        let pre = Linker::new(engine).instantiate_pre(component)?;
         Ok(Floor {
             engine: engine.clone(),
             pre,
