@@ -227,7 +227,11 @@ pub fn agent_username(slug: &str, agent_node_id: &str) -> String {
 
 /// `agent_{slug}_`: what every agent username of a workflow starts with.
 pub fn agent_username_prefix(slug: &str) -> String {
-    ["agent_", slug, "_"].concat()
+    let mut prefix = String::with_capacity("agent_".len() + slug.len() + 1);
+    prefix.push_str("agent_");
+    prefix.push_str(slug);
+    prefix.push('_');
+    prefix
 }
 
 /// Distinct agent nodes among the edge targets, in edge order: parallel
