@@ -3,31 +3,19 @@
 //! keeps the fields scripts read (issue 14). No figure is judged: timings
 //! are for the README, not for tests.
 
-use std::process::Command;
-
-use serde_json::Value;
+use crate::util::cli_report;
 
 #[test]
 fn bench_json_agrees_across_modes_and_keeps_its_fields() {
-    let output = Command::new(env!("CARGO_BIN_EXE_totp-host"))
-        // No Python here: pyotp's figure is skipped and says why.
-        .args([
-            "bench",
-            "--calls",
-            "200",
-            "--json",
-            "--python",
-            "/nonexistent/python",
-        ])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{stdout} {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let report: Value = serde_json::from_str(&stdout).unwrap();
+    // No Python here: pyotp's figure is skipped and says why.
+    let report = cli_report(&[
+        "bench",
+        "--calls",
+        "200",
+        "--json",
+        "--python",
+        "/nonexistent/python",
+    ]);
     let modes: Vec<&str> = report["figures"]
         .as_array()
         .unwrap()

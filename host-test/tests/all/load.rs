@@ -2,23 +2,11 @@
 //! process so that its resident memory is its own. CI runs 20 000 calls;
 //! the full run is `totp-host load --calls 1000000` (README, *Security model*).
 
-use std::process::Command;
-
-use serde_json::Value;
+use crate::util::cli_report;
 
 #[test]
 fn load_has_no_failures_and_flat_memory() {
-    let output = Command::new(env!("CARGO_BIN_EXE_totp-host"))
-        .args(["load", "--calls", "20000", "--threads", "4"])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{stdout} {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let report: Value = serde_json::from_str(stdout.trim()).unwrap();
+    let report = cli_report(&["load", "--calls", "20000", "--threads", "4"]);
     println!("load: {report}");
     assert_eq!(report["failures"], 0);
     let before = report["rss_after_warm_up_kib"].as_u64().unwrap();

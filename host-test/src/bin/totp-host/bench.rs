@@ -333,13 +333,20 @@ fn throughput(tool: &TotpTool, threads: usize, calls: u64) -> f64 {
 }
 
 fn throughput_of(tool: &TotpTool, call: &Call, username: &str, threads: usize, calls: u64) -> f64 {
+    calls_per_second(threads, calls, || {
+        black_box(tool.get_totp_code(call, username));
+    })
+}
+
+/// Calls per second of `one_call` on `threads` threads, about `calls` in all.
+fn calls_per_second(threads: usize, calls: u64, one_call: impl Fn() + Sync) -> f64 {
     let per_thread = calls.max(threads as u64) / threads as u64;
     let started = Instant::now();
     std::thread::scope(|scope| {
         for _ in 0..threads {
             scope.spawn(|| {
                 for _ in 0..per_thread {
-                    black_box(tool.get_totp_code(call, username));
+                    one_call();
                 }
             });
         }
@@ -350,18 +357,9 @@ fn throughput_of(tool: &TotpTool, call: &Call, username: &str, threads: usize, c
 /// Native calls per second with `threads` threads.
 fn native_throughput(threads: usize, calls: u64) -> f64 {
     let call = bench_call();
-    let per_thread = calls.max(threads as u64) / threads as u64;
-    let started = Instant::now();
-    std::thread::scope(|scope| {
-        for _ in 0..threads {
-            scope.spawn(|| {
-                for _ in 0..per_thread {
-                    black_box(native_call(&call));
-                }
-            });
-        }
-    });
-    (per_thread * threads as u64) as f64 / started.elapsed().as_secs_f64()
+    calls_per_second(threads, calls, || {
+        black_box(native_call(&call));
+    })
 }
 
 impl Report {
