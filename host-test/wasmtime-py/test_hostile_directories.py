@@ -12,7 +12,9 @@ import json
 
 import pytest
 
-from totp_host import Call, Denied, SqliteDirectory, TotpTool, User
+from collections.abc import Mapping
+
+from totp_host import Call, Denied, SqliteDirectory, TotpTool, Unavailable, User
 
 AGENT = "agent_my-workflow_agent_abc123"
 NODE = ("wf-1", "tool_totp")
@@ -39,10 +41,24 @@ def raises(error):
     return behaviour
 
 
+class ExplodingMapping(Mapping):
+    """A user mapping whose reads raise: the host reads it after the lookup."""
+
+    def __getitem__(self, key):
+        raise RuntimeError(SECRET_MARK)
+
+    def __iter__(self):
+        return iter(("username", "is_agent"))
+
+    def __len__(self):
+        return 2
+
+
 HOSTILE = [
     ("find_user", raises(RuntimeError(SECRET_MARK))),
     ("find_user", lambda: {"username": AGENT, "is_agent": True, "totp_secret": SECRET_MARK.encode()}),
     ("find_user", lambda: 42),
+    ("find_user", ExplodingMapping),
     ("find_user", lambda: User(AGENT, True, SECRET_MARK.encode())),
     ("workflow_slug", lambda: 7),
     ("workflow_slug", raises(ValueError(SECRET_MARK))),
@@ -59,6 +75,16 @@ def test_hostile_directory_gives_a_host_error(tool, method, behaviour):
     assert out["error_code"] == "host_error", text
     assert SECRET_MARK not in text
     assert method in out["error"]
+
+
+@pytest.mark.parametrize("method", ["find_user", "workflow_slug", "edge_targets"])
+def test_unavailable_shows_only_a_text_message(tool, method):
+    for error, shown in [(Unavailable("store down"), "store down"),
+                         (Unavailable(RuntimeError(SECRET_MARK)), "unavailable")]:
+        call = Call(directory_with(method, raises(error)), node=NODE, time=59)
+        text = tool.get_totp_code(call, AGENT if method == "find_user" else "")
+        assert json.loads(text)["error_code"] == "host_error", text
+        assert shown in text and SECRET_MARK not in text
 
 
 def test_a_mapping_is_a_user(tool):

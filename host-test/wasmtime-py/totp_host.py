@@ -219,17 +219,21 @@ class TotpTool:
     # value or the exception's text may hold a secret). KeyboardInterrupt and
     # SystemExit fail it too and are re-raised after the call.
 
-    def _lookup(self, method: str, *args):
-        """(ok, answer): the directory's answer, or the `lookup-error` /
-        `graph-error` payload (None for denied, else the message)."""
+    def _lookup(self, method: str, args: tuple, convert):
+        """(ok, answer): the directory's answer passed through `convert`, or
+        the `lookup-error` / `graph-error` payload (None for denied, else the
+        message). `convert` runs under the same guard as the method: reading
+        a mapping or a list may run the directory's code too."""
         if self._interrupt is not None:
             return False, "the call was interrupted"
         try:
-            return True, getattr(self._call.directory, method)(*args)
+            return True, convert(getattr(self._call.directory, method)(*args))
+        except _WrongAnswer as wrong:
+            return False, f"the directory's {method} returned {wrong.what}"
         except Denied:
             return False, None
         except Unavailable as error:
-            return False, str(error)
+            return False, _unavailable_message(error)
         except Exception as error:  # noqa: BLE001 -- any failure is the directory's
             return False, f"the directory's {method} raised {type(error).__name__}"
         except BaseException as error:  # KeyboardInterrupt, SystemExit...
@@ -237,15 +241,8 @@ class TotpTool:
             return False, "the call was interrupted"
 
     def _find_user(self, _store, username: str):
-        ok, user = self._lookup("find_user", username)
-        if not ok:
-            return Variant("err", user)
-        if user is None:
-            return Variant("ok", None)
-        fields = _user_fields(user)
-        if isinstance(fields, str):
-            return Variant("err", f"the directory's find_user returned {fields}")
-        return Variant("ok", _record(**fields))
+        ok, user = self._lookup("find_user", (username,), _user_record)
+        return Variant("ok" if ok else "err", user)
 
     def _current_node(self, _store):
         node = self._call.node
@@ -255,23 +252,12 @@ class TotpTool:
         return _record(workflow_id=str(node[0]), node_id=str(node[1]))
 
     def _workflow_slug(self, _store, workflow_id: str):
-        ok, slug = self._lookup("workflow_slug", workflow_id)
-        if not ok:
-            return Variant("err", slug)
-        if slug is not None and not isinstance(slug, str):
-            return Variant("err", f"the directory's workflow_slug returned {_a(slug)} "
-                           "where a str slug or None was expected")
-        return Variant("ok", slug)
+        ok, slug = self._lookup("workflow_slug", (workflow_id,), _slug)
+        return Variant("ok" if ok else "err", slug)
 
     def _edge_targets(self, _store, workflow_id: str, source: str, label: str):
-        ok, targets = self._lookup("edge_targets", workflow_id, source, label)
-        if not ok:
-            return targets
-        if not isinstance(targets, (list, tuple)) or not all(
-                isinstance(t, (str, int)) and not isinstance(t, bool) for t in targets):
-            return (f"the directory's edge_targets returned {_a(targets)} "
-                    "where a list of node ids (str or int) was expected")
-        return [str(target) for target in targets]
+        # result<list<string>, E> is untagged: a list is ok, a str is err.
+        return self._lookup("edge_targets", (workflow_id, source, label), _node_ids)[1]
 
     def _now(self, _store):
         if self._call.time is not None:
@@ -344,26 +330,57 @@ def _a(value: object) -> str:
     return f"an {name}" if name[:1] in "aeiou" else f"a {name}"
 
 
-def _user_fields(user: object):
-    """The WIT `user` fields of a `User` or a mapping with its keys; else
-    what was wrong, as text naming types only."""
+class _WrongAnswer(Exception):
+    """A directory answered with the wrong type; `what` names types only."""
+
+    def __init__(self, what: str):
+        super().__init__(what)
+        self.what = what
+
+
+def _unavailable_message(error: Unavailable) -> str:
+    """`Unavailable("message")`'s message; any other argument (a database
+    error, several values) reads as "unavailable", as in the package: its
+    text may hold a query's parameters."""
+    first = error.args[0] if error.args else None
+    return first if isinstance(first, str) else "unavailable"
+
+
+def _user_record(user: object):
+    """The WIT `user` of a `User` or a mapping with its keys, or None."""
+    if user is None:
+        return None
     if isinstance(user, User):
         fields = {"username": user.username, "is_agent": user.is_agent,
                   "totp_secret": user.totp_secret}
     elif isinstance(user, Mapping):
         if "username" not in user or "is_agent" not in user:
-            return "a mapping without 'username' and 'is_agent'"
+            raise _WrongAnswer("a mapping without 'username' and 'is_agent'")
         fields = {"username": user["username"], "is_agent": user["is_agent"],
                   "totp_secret": user.get("totp_secret")}
     else:
-        return f"{_a(user)} where a User, a mapping or None was expected"
+        raise _WrongAnswer(f"{_a(user)} where a User, a mapping or None was expected")
     if not isinstance(fields["username"], str):
-        return f"{_a(fields['username'])} where a str username was expected"
+        raise _WrongAnswer(f"{_a(fields['username'])} where a str username was expected")
     if not isinstance(fields["is_agent"], bool):
-        return f"{_a(fields['is_agent'])} where a bool is_agent was expected"
+        raise _WrongAnswer(f"{_a(fields['is_agent'])} where a bool is_agent was expected")
     if fields["totp_secret"] is not None and not isinstance(fields["totp_secret"], str):
-        return f"{_a(fields['totp_secret'])} where a str secret or None was expected"
-    return fields
+        raise _WrongAnswer(f"{_a(fields['totp_secret'])} where a str secret or None was expected")
+    return _record(**fields)
+
+
+def _slug(slug: object):
+    if slug is not None and not isinstance(slug, str):
+        raise _WrongAnswer(f"{_a(slug)} where a str slug or None was expected")
+    return slug
+
+
+def _node_ids(targets: object):
+    """Node ids as text (a platform's integer keys included)."""
+    if not isinstance(targets, (list, tuple)) or not all(
+            isinstance(t, (str, int)) and not isinstance(t, bool) for t in targets):
+        raise _WrongAnswer(f"{_a(targets)} where a list of node ids (str or int) was expected")
+    return [str(target) for target in targets]
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
