@@ -187,7 +187,16 @@ async fn authenticate(State(gate): State<Arc<Gate>>, mut request: Request, next:
     let row = match tokio::task::spawn_blocking(move || tokens::resolve(&store, &token)).await {
         Ok(Ok(Some(row))) => row,
         Ok(Ok(None)) => return unauthorized(),
-        Ok(Err(_)) | Err(_) => return unavailable("token store unavailable"),
+        // The operator needs the cause; it names no token (the store is
+        // asked by the token's hash).
+        Ok(Err(error)) => {
+            eprintln!("totp-host mcp: token lookup failed: {error}");
+            return unavailable("token store unavailable");
+        }
+        Err(_) => {
+            eprintln!("totp-host mcp: token lookup failed: the lookup panicked");
+            return unavailable("token store unavailable");
+        }
     };
     let opens_session =
         request.method() == Method::POST && !request.headers().contains_key("mcp-session-id");

@@ -51,13 +51,14 @@ struct Shared {
     /// Calls in flight at once: at most the sandbox's instance slots, so a
     /// burst waits its turn instead of failing for want of a slot.
     in_flight: Semaphore,
-    rate: Option<CallRate>,
 }
 
 /// The MCP server (one value per session; clones share everything).
 #[derive(Clone)]
 pub struct TotpMcp {
     shared: Arc<Shared>,
+    /// Calls per token and minute, shared by every clone (HTTP sessions).
+    rate: Option<Arc<CallRate>>,
     /// Stdio: the session's binding. HTTP: `None`, each request carries
     /// its token's binding in its extensions (see `http`).
     session: Option<Binding>,
@@ -81,8 +82,8 @@ impl TotpMcp {
                 clock,
                 definition,
                 in_flight: Semaphore::new(slots),
-                rate: None,
             }),
+            rate: None,
             session: None,
         })
     }
@@ -90,9 +91,7 @@ impl TotpMcp {
     /// Limits each token to `per_minute` calls (HTTP only: a stdio session
     /// has no token and one client).
     pub fn with_rate(mut self, per_minute: u32) -> Self {
-        if let Some(shared) = Arc::get_mut(&mut self.shared) {
-            shared.rate = Some(CallRate::per_minute(per_minute));
-        }
+        self.rate = Some(Arc::new(CallRate::per_minute(per_minute)));
         self
     }
 
@@ -114,7 +113,7 @@ impl TotpMcp {
     /// whatever goes wrong is the tool's own JSON error shape.
     async fn call(&self, binding: Binding, arguments: Option<JsonObject>) -> CallToolResult {
         let shared = &self.shared;
-        if let (Some(rate), Some(token_id)) = (&shared.rate, &binding.token_id)
+        if let (Some(rate), Some(token_id)) = (&self.rate, &binding.token_id)
             && let Err(wait) = rate.take(token_id)
         {
             return result(host_error_json(&format!(
@@ -158,12 +157,14 @@ fn result(json: String) -> CallToolResult {
         }
     };
     let success = value.get("success").and_then(Value::as_bool) == Some(true);
+    // The tool's own text, not the SDK's re-serialisation of the value.
+    let content = vec![ContentBlock::text(json)];
     let mut result = if success {
-        CallToolResult::structured(value)
+        CallToolResult::success(content)
     } else {
-        CallToolResult::structured_error(value)
+        CallToolResult::error(content)
     };
-    result.content = vec![ContentBlock::text(json)];
+    result.structured_content = Some(value);
     result
 }
 

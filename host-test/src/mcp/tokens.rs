@@ -8,7 +8,6 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use get_totp_code::platform::NodeRef;
-use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use crate::audit::rfc3339;
@@ -34,10 +33,7 @@ pub struct NewToken {
 
 /// Lowercase hex SHA-256 of a token's text: what `mcp_tokens.sha256` holds.
 pub fn sha256_hex(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
+    crate::artifact::sha256_hex(token.as_bytes())
 }
 
 fn random<const N: usize>() -> Result<Zeroizing<[u8; N]>, TokenError> {
