@@ -75,7 +75,12 @@ class SessionDirectory:
 
     def close(self) -> None:
         if self._db is not None:
-            self._db.close()
+            # Runs after the result is made: a failing close (a rollback on
+            # a dropped connection) must not replace it with an exception.
+            try:
+                self._db.close()
+            except Exception:  # noqa: BLE001 -- nothing to tell the agent
+                pass
 
     def find_user(self, username: str) -> Optional[User]:
         row = self._execute(_USER, username=username).first()

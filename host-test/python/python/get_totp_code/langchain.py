@@ -26,7 +26,11 @@ CallSource = Union[Call, Callable[[], Call]]
 def totp_tool(tool: TotpTool, call: CallSource) -> StructuredTool:
     """A `StructuredTool` named `get_totp_code` whose every invocation runs
     `tool.invoke` with `call` -- a `Call`, or a function returning the
-    `Call` for each invocation (a fresh database session, say)."""
+    `Call` for each invocation. Such a function should only build the
+    `Call` and leave I/O to the directory's methods (open a database
+    session at the first lookup, as the Pipelit example does): what a lookup
+    raises becomes the tool's `host_error` result, what the function itself
+    raises reaches the agent framework as an exception."""
     definition = json.loads(tool.describe())
 
     def get_totp_code(**arguments: object) -> str:
