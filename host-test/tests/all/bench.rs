@@ -3,7 +3,17 @@
 //! keeps the fields scripts read (issue 14). No figure is judged: timings
 //! are for the README, not for tests.
 
+use serde_json::Value;
+
+use crate::python_venv::venv_python;
 use crate::util::cli_report;
+
+/// A figure's median and best round: positive, the best no slower.
+fn assert_timed(figure: &Value) {
+    let median = figure["ns_per_call"].as_f64().unwrap();
+    let best = figure["ns_best"].as_f64().unwrap();
+    assert!(best > 0.0 && best <= median, "{figure}");
+}
 
 #[test]
 fn bench_json_agrees_across_modes_and_keeps_its_fields() {
@@ -21,7 +31,7 @@ fn bench_json_agrees_across_modes_and_keeps_its_fields() {
         .unwrap()
         .iter()
         .map(|figure| {
-            assert!(figure["ns_per_call"].as_f64().unwrap() > 0.0, "{figure}");
+            assert_timed(figure);
             figure["mode"].as_str().unwrap()
         })
         .collect();
@@ -49,4 +59,20 @@ fn bench_json_agrees_across_modes_and_keeps_its_fields() {
         "{}",
         report["pyotp"]
     );
+}
+
+#[test]
+fn bench_times_pyotp_in_the_same_rounds() {
+    // The conformance venv has pyotp: its worker answers every round.
+    let python = venv_python();
+    let report = cli_report(&[
+        "bench",
+        "--calls",
+        "200",
+        "--json",
+        "--python",
+        python.to_str().unwrap(),
+    ]);
+    assert!(report["rounds"].as_u64().unwrap() >= 3, "{report}");
+    assert_timed(&report["pyotp"]);
 }

@@ -3,8 +3,9 @@
 //! between them mean something on any machine, and a load run.
 
 use std::hint::black_box;
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::PathBuf;
-use std::process::{Command, ExitCode};
+use std::process::{Child, ChildStdin, ChildStdout, Command, ExitCode, Stdio};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -17,59 +18,203 @@ use crate::fixture::{
 };
 use crate::floor::Floor;
 
-/// Median nanoseconds per call of `f`, over batches of `calls / 20`.
-fn ns_per_call(calls: u64, mut f: impl FnMut()) -> f64 {
-    let batch = (calls / 20).max(1);
-    for _ in 0..batch.min(1000) {
-        f();
-    }
-    let mut samples: Vec<f64> = (0..20)
-        .map(|_| {
-            let started = Instant::now();
-            for _ in 0..batch {
-                f();
-            }
-            started.elapsed().as_nanos() as f64 / batch as f64
-        })
-        .collect();
-    samples.sort_by(f64::total_cmp);
-    samples[samples.len() / 2]
+/// Rounds in which every mode, and pyotp, time one batch each.
+const ROUNDS: u64 = 20;
+
+/// One way of making the call, timed in batches of `batch` calls.
+struct Mode<'a> {
+    name: &'static str,
+    batch: u64,
+    call: Box<dyn FnMut() + 'a>,
 }
 
-/// pyotp's `TOTP(secret).at(t)`, timed by Python's `timeit` in a child
-/// process; `Err` says why where Python or pyotp is missing.
-fn pyotp_ns_per_call(python: &str) -> Result<f64, String> {
-    let script = format!(
-        "import timeit, pyotp\n\
-         t = timeit.Timer(lambda: pyotp.TOTP({BENCH_SECRET:?}).at({BENCH_TIME}))\n\
-         n, _ = t.autorange()\n\
-         print(min(t.repeat(7, n)) / n * 1e9)"
-    );
-    let output = Command::new(python)
-        .args(["-c", &script])
-        .output()
-        .map_err(|e| format!("cannot run {python}: {e}"))?;
-    if !output.status.success() {
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        let why = stderr.lines().last().unwrap_or_default();
-        return Err(if why.is_empty() {
-            format!("{python} could not run pyotp ({})", output.status)
-        } else {
-            format!("pyotp not available to {python}: {why}")
-        });
+impl<'a> Mode<'a> {
+    /// `calls` calls in all, over [`ROUNDS`] batches.
+    fn new(name: &'static str, calls: u64, call: impl FnMut() + 'a) -> Self {
+        Mode {
+            name,
+            batch: (calls / ROUNDS).max(1),
+            call: Box::new(call),
+        }
     }
-    String::from_utf8_lossy(&output.stdout)
-        .trim()
-        .parse()
-        .map_err(|e| format!("unexpected timeit output: {e}"))
+
+    /// Nanoseconds per call over one batch.
+    fn time_batch(&mut self) -> f64 {
+        let started = Instant::now();
+        for _ in 0..self.batch {
+            (self.call)();
+        }
+        started.elapsed().as_nanos() as f64 / self.batch as f64
+    }
+}
+
+/// Median nanoseconds per call of `f` alone, over [`ROUNDS`] batches (for
+/// figures that are not compared with another mode's).
+fn ns_per_call(calls: u64, f: impl FnMut()) -> f64 {
+    let mut modes = [Mode::new("", calls, f)];
+    // No baseline: an `Err` worker is never asked.
+    let (samples, _) = interleaved(&mut modes, &mut Err(String::new()), 0);
+    samples[0].median()
+}
+
+/// Per-call times of one mode, one per round.
+#[derive(Debug, Default, Clone)]
+struct Samples(Vec<f64>);
+
+impl Samples {
+    fn sorted(&self) -> Vec<f64> {
+        let mut sorted = self.0.clone();
+        sorted.sort_by(f64::total_cmp);
+        sorted
+    }
+
+    fn median(&self) -> f64 {
+        let sorted = self.sorted();
+        sorted.get(sorted.len() / 2).copied().unwrap_or(f64::NAN)
+    }
+
+    fn best(&self) -> f64 {
+        self.sorted().first().copied().unwrap_or(f64::NAN)
+    }
+}
+
+/// Times every mode and pyotp in interleaved rounds: each round times one
+/// batch of each in turn, so that a burst of load on a shared machine (a
+/// neighbour's, the hypervisor's) lands on all of them alike rather than on
+/// whichever mode happened to run then. Every mode is warmed up first.
+fn interleaved(
+    modes: &mut [Mode],
+    pyotp: &mut Result<Pyotp, String>,
+    pyotp_batch: u64,
+) -> (Vec<Samples>, Result<Samples, String>) {
+    for mode in modes.iter_mut() {
+        for _ in 0..mode.batch.min(1000) {
+            (mode.call)();
+        }
+    }
+    let mut samples: Vec<Samples> = modes.iter().map(|_| Samples::default()).collect();
+    let mut baseline = Samples::default();
+    let mut baseline_error = None;
+    for _ in 0..ROUNDS {
+        for (mode, samples) in modes.iter_mut().zip(&mut samples) {
+            samples.0.push(mode.time_batch());
+        }
+        if let (Ok(worker), None) = (pyotp.as_mut(), &baseline_error) {
+            match worker.time(pyotp_batch) {
+                Ok(ns) => baseline.0.push(ns),
+                Err(why) => baseline_error = Some(why),
+            }
+        }
+    }
+    let baseline = match (pyotp, baseline_error) {
+        (Err(why), _) => Err(why.clone()),
+        (Ok(_), Some(why)) => Err(why),
+        (Ok(_), None) => Ok(baseline),
+    };
+    (samples, baseline)
+}
+
+/// pyotp's `TOTP(secret).at(t)` in a Python child process that times a
+/// batch (with `timeit`, garbage collection off) each time it is asked, so
+/// that its batches interleave with the tool's.
+struct Pyotp {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+}
+
+impl Pyotp {
+    const SCRIPT: &str = "import sys, timeit, pyotp\n\
+         t = timeit.Timer(lambda: pyotp.TOTP(SECRET).at(TIME))\n\
+         print('ready', flush=True)\n\
+         for line in sys.stdin:\n    \
+             n = int(line)\n    \
+             print(t.timeit(n) / n * 1e9, flush=True)\n";
+
+    /// Starts the worker; `Err` says why where Python or pyotp is missing.
+    fn start(python: &str) -> Result<Self, String> {
+        let script = Self::SCRIPT
+            .replace("SECRET", &format!("{BENCH_SECRET:?}"))
+            .replace("TIME", &BENCH_TIME.to_string());
+        let mut child = Command::new(python)
+            .args(["-c", &script])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("cannot run {python}: {e}"))?;
+        let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
+            return Err(format!("{python}: no pipes"));
+        };
+        let mut worker = Pyotp {
+            child,
+            stdin,
+            stdout: BufReader::new(stdout),
+        };
+        match worker.read_line() {
+            Some(line) if line == "ready" => Ok(worker),
+            _ => Err(worker.failure(python)),
+        }
+    }
+
+    fn read_line(&mut self) -> Option<String> {
+        let mut line = String::new();
+        match self.stdout.read_line(&mut line) {
+            Ok(n) if n > 0 => Some(line.trim().to_owned()),
+            _ => None,
+        }
+    }
+
+    /// Why the worker stopped: the last line of its stderr.
+    fn failure(&mut self, python: &str) -> String {
+        let _ = self.child.kill();
+        let mut stderr = String::new();
+        if let Some(mut pipe) = self.child.stderr.take() {
+            let _ = pipe.read_to_string(&mut stderr);
+        }
+        match stderr.lines().last() {
+            Some(why) => format!("pyotp not available to {python}: {why}"),
+            None => format!("{python} could not run pyotp"),
+        }
+    }
+
+    /// Nanoseconds per call over a batch of `calls`.
+    fn time(&mut self, calls: u64) -> Result<f64, String> {
+        writeln!(self.stdin, "{calls}").map_err(|e| format!("pyotp worker: {e}"))?;
+        let line = self.read_line().ok_or("the pyotp worker stopped")?;
+        line.parse()
+            .map_err(|e| format!("unexpected timeit output {line:?}: {e}"))
+    }
+}
+
+impl Drop for Pyotp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 /// One row of a report.
 #[derive(Debug, Serialize)]
 struct Figure {
     mode: &'static str,
+    /// The median over the rounds: what the ratios use.
     ns_per_call: f64,
     calls_per_second: f64,
+    /// The fastest round.
+    ns_best: f64,
+}
+
+impl Figure {
+    fn new(mode: &'static str, samples: &Samples) -> Self {
+        let ns = samples.median();
+        Figure {
+            mode,
+            ns_per_call: ns,
+            calls_per_second: 1e9 / ns,
+            ns_best: samples.best(),
+        }
+    }
 }
 
 /// Calls per second with this many threads.
@@ -79,45 +224,50 @@ struct Throughput {
     calls_per_second: f64,
 }
 
+/// pyotp's figure, timed in the same rounds as the modes.
+#[derive(Debug, Serialize)]
+struct Baseline {
+    ns_per_call: f64,
+    ns_best: f64,
+}
+
 /// Every mode, measured now.
 #[derive(Debug, Serialize)]
 struct Report {
     component_bytes: usize,
     calls: u64,
+    /// Rounds each mode was timed in, interleaved with the others.
+    rounds: u64,
     figures: Vec<Figure>,
-    /// Fresh-instance throughput with 1..=N threads on one engine.
+    /// Fresh-instance throughput with 1..=N threads on one engine (the
+    /// median of interleaved rounds).
     threads: Vec<Throughput>,
-    /// The same for the native call: what this machine's threads scale to
-    /// with no wasmtime at all, the baseline for `threads`.
+    /// The same for the native call, in the same rounds: what this
+    /// machine's threads scale to with no wasmtime at all, the baseline for
+    /// `threads`.
     native_threads: Vec<Throughput>,
     /// Per-call cost of auditing to the SQLite store, as a ratio: the
     /// audited fresh-instance call over the same call without audit.
     audit_ratio: f64,
     /// The same with synchronous=FULL (a sync per event).
     audit_ratio_full_sync: f64,
-    /// `{"ns_per_call": ...}`, or `{"skipped": "why"}`.
+    /// `{"ns_per_call": ..., "ns_best": ...}`, or `{"skipped": "why"}`.
     #[serde(serialize_with = "pyotp_json")]
-    pyotp: Result<f64, String>,
+    pyotp: Result<Baseline, String>,
 }
 
 fn pyotp_json<S: serde::Serializer>(
-    pyotp: &Result<f64, String>,
+    pyotp: &Result<Baseline, String>,
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
     use serde::ser::SerializeMap;
-    let mut map = serializer.serialize_map(Some(1))?;
     match pyotp {
-        Ok(ns) => map.serialize_entry("ns_per_call", ns)?,
-        Err(why) => map.serialize_entry("skipped", why)?,
-    }
-    map.end()
-}
-
-fn figure(mode: &'static str, ns: f64) -> Figure {
-    Figure {
-        mode,
-        ns_per_call: ns,
-        calls_per_second: 1e9 / ns,
+        Ok(baseline) => baseline.serialize(serializer),
+        Err(why) => {
+            let mut map = serializer.serialize_map(Some(1))?;
+            map.serialize_entry("skipped", why)?;
+            map.end()
+        }
     }
 }
 
@@ -219,80 +369,60 @@ fn run(calls: u64, python: &str) -> Result<Report> {
         }
     }
 
-    let figures = vec![
-        figure(
-            "native",
-            ns_per_call(calls * 10, || {
-                black_box(native_call(&call));
-            }),
-        ),
-        figure(
-            "warm instance",
-            ns_per_call(calls, || {
-                black_box(warm.try_get_totp_code(BENCH_USER).ok());
-            }),
-        ),
-        figure(
-            "fresh instance (pooling)",
-            ns_per_call(calls, || {
-                black_box(pooled.get_totp_code(&call, BENCH_USER));
-            }),
-        ),
+    let mut modes = vec![
+        Mode::new("native", calls * 10, || {
+            black_box(native_call(&call));
+        }),
+        Mode::new("warm instance", calls, || {
+            black_box(warm.try_get_totp_code(BENCH_USER).ok());
+        }),
+        Mode::new("fresh instance (pooling)", calls, || {
+            black_box(pooled.get_totp_code(&call, BENCH_USER));
+        }),
         // wasmtime's own share: the same sandbox around a component that
         // does nothing (see floor.rs).
-        figure(
-            "floor: warm instance, empty component",
-            ns_per_call(calls, || {
-                black_box(warm_floor.call(BENCH_USER).ok());
-            }),
-        ),
-        figure(
-            "floor: fresh instance, empty component",
-            ns_per_call(calls, || {
-                black_box(floor.fresh_call(BENCH_USER).ok());
-            }),
-        ),
+        Mode::new("floor: warm instance, empty component", calls, || {
+            black_box(warm_floor.call(BENCH_USER).ok());
+        }),
+        Mode::new("floor: fresh instance, empty component", calls, || {
+            black_box(floor.fresh_call(BENCH_USER).ok());
+        }),
         // The tool's instance life cycle alone: a fresh instance made and
         // dropped, no call. With the floor's, it says what the component's
         // shape (three core instances, five lowered imports) costs.
-        figure(
-            "instantiate and drop, no call",
-            ns_per_call(calls, || {
-                black_box(pooled.warm_instance(&call).is_ok());
-            }),
-        ),
-        figure(
-            "fresh instance (pooling), auto-resolve",
-            ns_per_call(calls, || {
-                black_box(pooled.get_totp_code(&resolving, ""));
-            }),
-        ),
-        figure(
-            "fresh instance (on demand)",
-            ns_per_call(calls, || {
-                black_box(on_demand.get_totp_code(&call, BENCH_USER));
-            }),
-        ),
-        figure(
-            "fresh instance + SQLite store",
-            ns_per_call(calls, || {
-                black_box(pooled.get_totp_code(&store_call, BENCH_USER));
-            }),
-        ),
-        figure(
-            "fresh instance + SQLite store + audit",
-            ns_per_call(calls, || {
-                black_box(audited.get_totp_code(&store_call, BENCH_USER));
-            }),
-        ),
+        Mode::new("instantiate and drop, no call", calls, || {
+            black_box(pooled.warm_instance(&call).is_ok());
+        }),
+        Mode::new("fresh instance (pooling), auto-resolve", calls, || {
+            black_box(pooled.get_totp_code(&resolving, ""));
+        }),
+        Mode::new("fresh instance (on demand)", calls, || {
+            black_box(on_demand.get_totp_code(&call, BENCH_USER));
+        }),
+        Mode::new("fresh instance + SQLite store", calls, || {
+            black_box(pooled.get_totp_code(&store_call, BENCH_USER));
+        }),
+        Mode::new("fresh instance + SQLite store + audit", calls, || {
+            black_box(audited.get_totp_code(&store_call, BENCH_USER));
+        }),
         // A sync per call takes milliseconds on many disks: fewer calls.
-        figure(
+        Mode::new(
             "fresh instance + SQLite + audit, FULL",
-            ns_per_call((calls / 20).max(20), || {
+            (calls / 20).max(20),
+            || {
                 black_box(audited_synced.get_totp_code(&synced_call, BENCH_USER));
-            }),
+            },
         ),
     ];
+    let mut pyotp = Pyotp::start(python);
+    let (samples, baseline) = interleaved(&mut modes, &mut pyotp, (calls / ROUNDS).max(1));
+    drop(pyotp);
+    let figures: Vec<Figure> = modes
+        .iter()
+        .zip(&samples)
+        .map(|(mode, samples)| Figure::new(mode.name, samples))
+        .collect();
+    drop(modes);
     let ns = |mode: &str| {
         figures
             .iter()
@@ -302,36 +432,63 @@ fn run(calls: u64, python: &str) -> Result<Report> {
     let over_store = ns("fresh instance + SQLite store");
     let audit_ratio = ns("fresh instance + SQLite store + audit") / over_store;
     let audit_ratio_full_sync = ns("fresh instance + SQLite + audit, FULL") / over_store;
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let threads = (1..=cores.max(2))
-        .map(|threads| Throughput {
-            threads,
-            calls_per_second: throughput(&pooled, threads, calls),
-        })
-        .collect();
-    let native_threads = (1..=cores.max(2))
-        .map(|threads| Throughput {
-            threads,
-            calls_per_second: native_throughput(threads, calls * 10),
-        })
-        .collect();
+    let (threads, native_threads) = thread_scaling(&pooled, calls);
     Ok(Report {
         component_bytes: totp_host::artifact::COMPONENT_BYTES.len(),
         calls,
+        rounds: ROUNDS,
         figures,
         threads,
         native_threads,
         audit_ratio,
         audit_ratio_full_sync,
-        pyotp: pyotp_ns_per_call(python),
+        pyotp: baseline.map(|samples| Baseline {
+            ns_per_call: samples.median(),
+            ns_best: samples.best(),
+        }),
     })
 }
 
-/// Fresh-instance calls per second with `threads` threads sharing `tool`.
-fn throughput(tool: &TotpTool, threads: usize, calls: u64) -> f64 {
-    throughput_of(tool, &bench_call(), BENCH_USER, threads, calls)
+/// Rounds of the thread-scaling measurement.
+const THREAD_ROUNDS: u64 = 5;
+
+/// Fresh-instance and native throughput with 1..=cores threads (at least
+/// two), each the median of [`THREAD_ROUNDS`] rounds in which every thread
+/// count of both is measured in turn: the native call, with no wasmtime,
+/// says what this machine's threads scale to in the same minutes.
+fn thread_scaling(tool: &TotpTool, calls: u64) -> (Vec<Throughput>, Vec<Throughput>) {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let counts: Vec<usize> = (1..=cores.max(2)).collect();
+    let call = bench_call();
+    let mut fresh = vec![Samples::default(); counts.len()];
+    let mut native = vec![Samples::default(); counts.len()];
+    let per_round = (calls / THREAD_ROUNDS).max(1);
+    for _ in 0..THREAD_ROUNDS {
+        for (i, &threads) in counts.iter().enumerate() {
+            fresh[i]
+                .0
+                .push(throughput_of(tool, &call, BENCH_USER, threads, per_round));
+            native[i]
+                .0
+                .push(calls_per_second(threads, per_round * 10, || {
+                    black_box(native_call(&call));
+                }));
+        }
+    }
+    let rows = |samples: Vec<Samples>| {
+        counts
+            .iter()
+            .zip(samples)
+            .map(|(&threads, samples)| Throughput {
+                threads,
+                calls_per_second: samples.median(),
+            })
+            .collect()
+    };
+    (rows(fresh), rows(native))
 }
 
+/// Fresh-instance calls per second of `call` with `threads` threads.
 fn throughput_of(tool: &TotpTool, call: &Call, username: &str, threads: usize, calls: u64) -> f64 {
     calls_per_second(threads, calls, || {
         black_box(tool.get_totp_code(call, username));
@@ -354,31 +511,34 @@ fn calls_per_second(threads: usize, calls: u64, one_call: impl Fn() + Sync) -> f
     (per_thread * threads as u64) as f64 / started.elapsed().as_secs_f64()
 }
 
-/// Native calls per second with `threads` threads.
-fn native_throughput(threads: usize, calls: u64) -> f64 {
-    let call = bench_call();
-    calls_per_second(threads, calls, || {
-        black_box(native_call(&call));
-    })
-}
-
 impl Report {
     /// The report as a table, with ratios against native and pyotp.
     fn table(&self) -> String {
         let native = self.figures[0].ns_per_call;
         let mut out = format!(
-            "component: {} bytes; {} calls per mode\n{:<38} {:>12} {:>12} {:>10} {:>10}\n",
-            self.component_bytes, self.calls, "mode", "ns/call", "calls/s", "x native", "x pyotp"
+            "component: {} bytes; {} calls per mode in {} interleaved rounds; \
+             ns/call is the median round, best the fastest\n\
+             {:<38} {:>10} {:>10} {:>12} {:>9} {:>8}\n",
+            self.component_bytes,
+            self.calls,
+            self.rounds,
+            "mode",
+            "ns/call",
+            "best",
+            "calls/s",
+            "x native",
+            "x pyotp"
         );
         for f in &self.figures {
             let vs_pyotp = match &self.pyotp {
-                Ok(py) => format!("{:.2}", f.ns_per_call / py),
+                Ok(py) => format!("{:.2}", f.ns_per_call / py.ns_per_call),
                 Err(_) => "-".into(),
             };
             out += &format!(
-                "{:<38} {:>12.0} {:>12.0} {:>10.2} {:>10}\n",
+                "{:<38} {:>10.0} {:>10.0} {:>12.0} {:>9.2} {:>8}\n",
                 f.mode,
                 f.ns_per_call,
+                f.ns_best,
                 f.calls_per_second,
                 f.ns_per_call / native,
                 vs_pyotp
@@ -387,10 +547,11 @@ impl Report {
         match &self.pyotp {
             Ok(py) => {
                 out += &format!(
-                    "{:<38} {:>12.0} {:>12.0}\n",
+                    "{:<38} {:>10.0} {:>10.0} {:>12.0}\n",
                     "pyotp TOTP(s).at(t)",
-                    py,
-                    1e9 / py
+                    py.ns_per_call,
+                    py.ns_best,
+                    1e9 / py.ns_per_call
                 )
             }
             Err(why) => out += &format!("pyotp: skipped ({why})\n"),
