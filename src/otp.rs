@@ -62,17 +62,51 @@ impl Code {
     pub fn value(self) -> u32 {
         self.value
     }
+
+    /// The code's text, zero-padded to its digit count (at most ten, the
+    /// most a `u32` has; codes have 6 to 8) as authenticator apps show it. Written digit by digit rather than through core::fmt,
+    /// whose padding machinery and indirect calls cost a call more than
+    /// the digits themselves (see host-test/benches/README.md).
+    pub fn text(self) -> CodeText {
+        let mut bytes = [b'0'; CodeText::CAPACITY];
+        let mut start = bytes.len();
+        let mut value = self.value;
+        while value > 0 {
+            start -= 1;
+            // A remainder of 10 is below 10: the cast cannot truncate.
+            bytes[start] = b'0' + (value % 10) as u8;
+            value /= 10;
+        }
+        // At least one digit, as core::fmt writes zero.
+        let padded = bytes.len() - usize::from(self.digits.max(1)).min(bytes.len());
+        CodeText {
+            bytes,
+            start: start.min(padded),
+        }
+    }
+}
+
+/// A code's decimal text, on the stack (see [`Code::text`]).
+#[derive(Clone, Copy)]
+pub struct CodeText {
+    bytes: [u8; CodeText::CAPACITY],
+    start: usize,
+}
+
+impl CodeText {
+    /// Digits of the largest `u32`.
+    const CAPACITY: usize = 10;
+
+    pub fn as_str(&self) -> &str {
+        // ASCII digits only, so this never falls back.
+        core::str::from_utf8(&self.bytes[self.start..]).unwrap_or_default()
+    }
 }
 
 /// Zero-padded to its digit count, as authenticator apps show it.
 impl core::fmt::Display for Code {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(
-            f,
-            "{:0width$}",
-            self.value,
-            width = usize::from(self.digits)
-        )
+        f.write_str(self.text().as_str())
     }
 }
 
@@ -207,6 +241,32 @@ mod tests {
             .to_string(),
             "000042"
         );
+    }
+
+    /// `Code::text` against core::fmt's `{:0width$}` as the oracle: every
+    /// digit count, values at each power of ten's edges (zero, padding
+    /// boundaries, more digits than the count) and a spread between.
+    #[test]
+    fn code_text_matches_core_fmt_padding() {
+        let mut values = vec![0, 1, 9, u32::MAX, u32::MAX - 1];
+        let mut power = 1u32;
+        while let Some(next) = power.checked_mul(10) {
+            values.extend([power - 1, power, power + 1, next - 1]);
+            power = next;
+        }
+        values.extend((0..10_000u32).map(|i| i.wrapping_mul(2_654_435_761)));
+        // Up to ten digits, the most a u32 has (codes have 6 to 8).
+        for digits in 0..=10u8 {
+            for &value in &values {
+                let code = Code { value, digits };
+                let width = usize::from(digits);
+                assert_eq!(
+                    code.text().as_str(),
+                    format!("{value:0width$}"),
+                    "{value} in {digits} digits"
+                );
+            }
+        }
     }
 
     #[test]

@@ -12,7 +12,7 @@ pub const SHORT_SECRET_WARNING: &str = "secret shorter than 128 bits (RFC 4226 s
 struct Success<'a> {
     success: bool,
     username: &'a str,
-    totp_code: String,
+    totp_code: &'a str,
     expires_in: u64,
     /// Present only for secrets that are not SHA-1/6 digits/30 s, so that
     /// the common answer stays the reference platform's.
@@ -42,7 +42,7 @@ pub fn render(outcome: &Result<Issued, ToolError>) -> String {
         Ok(issued) => serde_json::to_string(&Success {
             success: true,
             username: &issued.username,
-            totp_code: issued.totp.code.to_string(),
+            totp_code: issued.totp.code.text().as_str(),
             expires_in: issued.totp.expires_in,
             params: (issued.params != TotpParams::default()).then_some(Params {
                 digits: issued.params.digits,
