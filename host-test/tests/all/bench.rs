@@ -8,6 +8,11 @@ use serde_json::Value;
 use crate::python_venv::venv_python;
 use crate::util::cli_report;
 
+/// `totp-host bench --calls 200 --json` with pyotp from `python`.
+fn bench_json(python: &str) -> Value {
+    cli_report(&["bench", "--calls", "200", "--json", "--python", python])
+}
+
 /// A figure's median and best round: positive, the best no slower.
 fn assert_timed(figure: &Value) {
     let median = figure["ns_per_call"].as_f64().unwrap();
@@ -18,14 +23,7 @@ fn assert_timed(figure: &Value) {
 #[test]
 fn bench_json_agrees_across_modes_and_keeps_its_fields() {
     // No Python here: pyotp's figure is skipped and says why.
-    let report = cli_report(&[
-        "bench",
-        "--calls",
-        "200",
-        "--json",
-        "--python",
-        "/nonexistent/python",
-    ]);
+    let report = bench_json("/nonexistent/python");
     let modes: Vec<&str> = report["figures"]
         .as_array()
         .unwrap()
@@ -64,15 +62,7 @@ fn bench_json_agrees_across_modes_and_keeps_its_fields() {
 #[test]
 fn bench_times_pyotp_in_the_same_rounds() {
     // The conformance venv has pyotp: its worker answers every round.
-    let python = venv_python();
-    let report = cli_report(&[
-        "bench",
-        "--calls",
-        "200",
-        "--json",
-        "--python",
-        python.to_str().unwrap(),
-    ]);
+    let report = bench_json(venv_python().to_str().unwrap());
     assert!(report["rounds"].as_u64().unwrap() >= 3, "{report}");
     assert_timed(&report["pyotp"]);
 }
