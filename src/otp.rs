@@ -64,16 +64,17 @@ impl Code {
     }
 
     /// The code's text, zero-padded to its digit count (at most ten, the
-    /// most a `u32` has; codes have 6 to 8) as authenticator apps show it. Written digit by digit rather than through core::fmt,
-    /// whose padding machinery and indirect calls cost a call more than
-    /// the digits themselves (see host-test/benches/README.md).
+    /// most a `u32` has; codes have 6 to 8) as authenticator apps show it.
+    /// Written digit by digit rather than through core::fmt, whose padding
+    /// machinery and indirect calls cost a call more than the digits
+    /// themselves (see host-test/benches/README.md).
     pub fn text(self) -> CodeText {
         let mut bytes = [b'0'; CodeText::CAPACITY];
         let mut start = bytes.len();
         let mut value = self.value;
         while value > 0 {
             start -= 1;
-            // A remainder of 10 is below 10: the cast cannot truncate.
+            // `value % 10` is below 10: the cast cannot truncate.
             bytes[start] = b'0' + (value % 10) as u8;
             value /= 10;
         }

@@ -70,7 +70,11 @@ impl Samples {
 
     fn median(&self) -> f64 {
         let sorted = self.sorted();
-        sorted.get(sorted.len() / 2).copied().unwrap_or(f64::NAN)
+        match sorted.len() {
+            0 => f64::NAN,
+            n if n % 2 == 1 => sorted[n / 2],
+            n => (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0,
+        }
     }
 
     fn best(&self) -> f64 {
@@ -81,7 +85,9 @@ impl Samples {
 /// Times every mode and pyotp in interleaved rounds: each round times one
 /// batch of each in turn, so that a burst of load on a shared machine (a
 /// neighbour's, the hypervisor's) lands on all of them alike rather than on
-/// whichever mode happened to run then. Every mode is warmed up first.
+/// whichever mode happened to run then. Each round starts one further along
+/// the list, so no mode always follows the same one (the FULL-sync mode's
+/// fsyncs, say). Every mode, and pyotp, is warmed up first.
 fn interleaved(
     modes: &mut [Mode],
     pyotp: &mut Result<Pyotp, String>,
@@ -92,24 +98,30 @@ fn interleaved(
             (mode.call)();
         }
     }
+    let mut baseline_error = pyotp
+        .as_mut()
+        .err()
+        .map(|why| why.clone())
+        .or_else(|| pyotp.as_mut().ok()?.time(pyotp_batch).err());
     let mut samples: Vec<Samples> = modes.iter().map(|_| Samples::default()).collect();
     let mut baseline = Samples::default();
-    let mut baseline_error = None;
-    for _ in 0..ROUNDS {
-        for (mode, samples) in modes.iter_mut().zip(&mut samples) {
-            samples.0.push(mode.time_batch());
-        }
-        if let (Ok(worker), None) = (pyotp.as_mut(), &baseline_error) {
-            match worker.time(pyotp_batch) {
-                Ok(ns) => baseline.0.push(ns),
-                Err(why) => baseline_error = Some(why),
+    // The slot after the last mode is pyotp's.
+    let slots = modes.len() + 1;
+    for round in 0..ROUNDS as usize {
+        for slot in (0..slots).map(|k| (round + k) % slots) {
+            if let Some(mode) = modes.get_mut(slot) {
+                samples[slot].0.push(mode.time_batch());
+            } else if let (Ok(worker), None) = (pyotp.as_mut(), &baseline_error) {
+                match worker.time(pyotp_batch) {
+                    Ok(ns) => baseline.0.push(ns),
+                    Err(why) => baseline_error = Some(why),
+                }
             }
         }
     }
-    let baseline = match (pyotp, baseline_error) {
-        (Err(why), _) => Err(why.clone()),
-        (Ok(_), Some(why)) => Err(why),
-        (Ok(_), None) => Ok(baseline),
+    let baseline = match baseline_error {
+        Some(why) => Err(why),
+        None => Ok(baseline),
     };
     (samples, baseline)
 }
@@ -118,14 +130,20 @@ fn interleaved(
 /// batch (with `timeit`, garbage collection off) each time it is asked, so
 /// that its batches interleave with the tool's.
 struct Pyotp {
+    python: String,
     child: Child,
     stdin: ChildStdin,
     stdout: BufReader<ChildStdout>,
+    /// Drains the worker's stderr as it comes (so that a chatty Python
+    /// cannot fill the pipe and stall), for the reason it stopped.
+    stderr: Option<std::thread::JoinHandle<Vec<u8>>>,
 }
 
 impl Pyotp {
+    /// Arguments: the base32 secret and the Unix time.
     const SCRIPT: &str = "import sys, timeit, pyotp\n\
-         t = timeit.Timer(lambda: pyotp.TOTP(SECRET).at(TIME))\n\
+         secret, at = sys.argv[1], int(sys.argv[2])\n\
+         t = timeit.Timer(lambda: pyotp.TOTP(secret).at(at))\n\
          print('ready', flush=True)\n\
          for line in sys.stdin:\n    \
              n = int(line)\n    \
@@ -133,27 +151,34 @@ impl Pyotp {
 
     /// Starts the worker; `Err` says why where Python or pyotp is missing.
     fn start(python: &str) -> Result<Self, String> {
-        let script = Self::SCRIPT
-            .replace("SECRET", &format!("{BENCH_SECRET:?}"))
-            .replace("TIME", &BENCH_TIME.to_string());
         let mut child = Command::new(python)
-            .args(["-c", &script])
+            .args(["-c", Self::SCRIPT, BENCH_SECRET, &BENCH_TIME.to_string()])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .map_err(|e| format!("cannot run {python}: {e}"))?;
-        let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
+        let (Some(stdin), Some(stdout), Some(mut stderr)) =
+            (child.stdin.take(), child.stdout.take(), child.stderr.take())
+        else {
+            let _ = child.kill();
             return Err(format!("{python}: no pipes"));
         };
+        let drain = std::thread::spawn(move || {
+            let mut text = Vec::new();
+            let _ = stderr.read_to_end(&mut text);
+            text
+        });
         let mut worker = Pyotp {
+            python: python.to_owned(),
             child,
             stdin,
             stdout: BufReader::new(stdout),
+            stderr: Some(drain),
         };
         match worker.read_line() {
             Some(line) if line == "ready" => Ok(worker),
-            _ => Err(worker.failure(python)),
+            _ => Err(worker.failure()),
         }
     }
 
@@ -165,23 +190,35 @@ impl Pyotp {
         }
     }
 
-    /// Why the worker stopped: the last line of its stderr.
-    fn failure(&mut self, python: &str) -> String {
+    /// Why the worker stopped: the last line of its stderr, else its exit
+    /// status.
+    fn failure(&mut self) -> String {
         let _ = self.child.kill();
-        let mut stderr = String::new();
-        if let Some(mut pipe) = self.child.stderr.take() {
-            let _ = pipe.read_to_string(&mut stderr);
-        }
-        match stderr.lines().last() {
-            Some(why) => format!("pyotp not available to {python}: {why}"),
-            None => format!("{python} could not run pyotp"),
+        let status = self.child.wait();
+        let stderr = self
+            .stderr
+            .take()
+            .and_then(|drain| drain.join().ok())
+            .unwrap_or_default();
+        let stderr = String::from_utf8_lossy(&stderr);
+        let python = &self.python;
+        match stderr.lines().rev().find(|line| !line.trim().is_empty()) {
+            Some(why) => format!("pyotp not available to {python}: {}", why.trim()),
+            None => match status {
+                Ok(status) => format!("{python} could not run pyotp ({status})"),
+                Err(e) => format!("{python} could not run pyotp: {e}"),
+            },
         }
     }
 
     /// Nanoseconds per call over a batch of `calls`.
     fn time(&mut self, calls: u64) -> Result<f64, String> {
-        writeln!(self.stdin, "{calls}").map_err(|e| format!("pyotp worker: {e}"))?;
-        let line = self.read_line().ok_or("the pyotp worker stopped")?;
+        if writeln!(self.stdin, "{calls}").is_err() {
+            return Err(self.failure());
+        }
+        let Some(line) = self.read_line() else {
+            return Err(self.failure());
+        };
         line.parse()
             .map_err(|e| format!("unexpected timeit output {line:?}: {e}"))
     }
