@@ -98,11 +98,10 @@ fn interleaved(
             (mode.call)();
         }
     }
-    let mut baseline_error = pyotp
-        .as_mut()
-        .err()
-        .map(|why| why.clone())
-        .or_else(|| pyotp.as_mut().ok()?.time(pyotp_batch).err());
+    let mut baseline_error = match pyotp {
+        Err(why) => Some(why.clone()),
+        Ok(worker) => worker.time(pyotp_batch).err(),
+    };
     let mut samples: Vec<Samples> = modes.iter().map(|_| Samples::default()).collect();
     let mut baseline = Samples::default();
     // The slot after the last mode is pyotp's.
@@ -407,7 +406,7 @@ fn run(calls: u64, python: &str) -> Result<Report> {
     }
 
     let mut modes = vec![
-        Mode::new("native", calls * 10, || {
+        Mode::new("native", calls.saturating_mul(10), || {
             black_box(native_call(&call));
         }),
         Mode::new("warm instance", calls, || {
@@ -505,11 +504,13 @@ fn thread_scaling(tool: &TotpTool, calls: u64) -> (Vec<Throughput>, Vec<Throughp
             fresh[i]
                 .0
                 .push(throughput_of(tool, &call, BENCH_USER, threads, per_round));
-            native[i]
-                .0
-                .push(calls_per_second(threads, per_round * 10, || {
+            native[i].0.push(calls_per_second(
+                threads,
+                per_round.saturating_mul(10),
+                || {
                     black_box(native_call(&call));
-                }));
+                },
+            ));
         }
     }
     let rows = |samples: Vec<Samples>| {
