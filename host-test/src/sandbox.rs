@@ -56,8 +56,9 @@ impl SandboxConfig {
             let mut pool = PoolingAllocationConfig::default();
             let slots = self.max_concurrent_calls.max(1);
             pool.total_component_instances(slots)
-                // wit-component's adapter shims add core instances and a
-                // table; a few per call are plenty.
+                // The tool's component has two core instances and two
+                // tables (host-test/component_layout.rs); the room above
+                // that is for components laid out otherwise.
                 .total_core_instances(slots * 4)
                 .total_memories(slots)
                 .total_tables(slots * 2)

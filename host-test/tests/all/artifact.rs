@@ -182,3 +182,34 @@ fn another_checkout_builds_the_same_guest() {
         ours.display()
     );
 }
+
+/// component_layout.rs's shape: the root (memory, data, the realloc table)
+/// and the guest are the only core instances made per call, with no shim
+/// table for the imports and no fix-up module.
+#[test]
+fn component_instantiates_two_core_modules() {
+    let mut modules = 0;
+    let mut instantiations = 0;
+    let mut depth = 0usize;
+    for payload in wasmparser::Parser::new(0).parse_all(totp_host::artifact::COMPONENT_BYTES) {
+        match payload.unwrap() {
+            wasmparser::Payload::ModuleSection { .. } => {
+                if depth == 0 {
+                    modules += 1;
+                }
+                depth += 1;
+            }
+            wasmparser::Payload::End(_) => depth = depth.saturating_sub(1),
+            wasmparser::Payload::InstanceSection(reader) if depth == 0 => {
+                instantiations += reader
+                    .into_iter()
+                    .filter(|instance| {
+                        matches!(instance, Ok(wasmparser::Instance::Instantiate { .. }))
+                    })
+                    .count();
+            }
+            _ => {}
+        }
+    }
+    assert_eq!((modules, instantiations), (2, 2));
+}
