@@ -425,7 +425,7 @@ fn run(calls: u64, python: &str) -> Result<Report> {
         }),
         // The tool's instance life cycle alone: a fresh instance made and
         // dropped, no call. With the floor's, it says what the component's
-        // shape (three core instances, five lowered imports) costs.
+        // shape (two core instances, five lowered imports) costs.
         Mode::new("instantiate and drop, no call", calls, || {
             black_box(pooled.warm_instance(&call).is_ok());
         }),
