@@ -10,20 +10,22 @@
 //! and a fresh call from 10.3–12.6 to 9.4–10.4 µs (best rounds of three
 //! interleaved `totp-host bench` runs; host-test/benches/README.md).
 //!
-//! This pass rewrites wit-component's output so that the memory and the
-//! function table come first, from a small module of their own:
+//! This pass rewrites wit-component's output so that the memory comes
+//! first, from a small module of its own:
 //!
-//! 1. the **root** module defines the memory and the table the guest would
-//!    have defined, and exports `realloc`, a trampoline that calls the
-//!    guest's own `cabi_realloc` through one extra slot of that table;
+//! 1. the **root** module defines the memory the guest would have defined,
+//!    starting from the guest's data segments, and a one-slot table, and
+//!    exports `realloc`, a trampoline that calls the guest's own
+//!    `cabi_realloc` through that slot;
 //! 2. the imports are lowered against the root's memory and `realloc`;
-//! 3. the **guest**, its memory and table now imported from the root, is
-//!    instantiated with the lowered imports directly, and an element segment
-//!    of its own puts `cabi_realloc` into the root's extra slot.
+//! 3. the **guest**, its memory and the one-slot table imported from the
+//!    root (its own function table stays its own), is instantiated with the
+//!    lowered imports directly, and an element segment of its own puts
+//!    `cabi_realloc` into the root's slot.
 //!
 //! The guest's code, its allocator and the component's types, imports and
-//! exports are wit-component's, unchanged: only where the memory and table
-//! are defined, and the instances around them, differ. Anything outside the
+//! exports are wit-component's, unchanged: only where the memory and the
+//! data are defined, and the instances around them, differ. Anything outside the
 //! shape wit-component produces for this guest stops the build with a
 //! message rather than produce a component that means something else.
 
@@ -55,7 +57,7 @@ const GUEST_REALLOC: &str = "cabi_realloc";
 /// Rewrites a component built by wit-component into the two-instance layout.
 pub fn without_shim(component: &[u8]) -> Vec<u8> {
     let parsed = ParsedComponent::parse(component);
-    let rewritten = GuestModule::rewrite(parsed.modules[parsed.guest_module() as usize]);
+    let rewritten = GuestModule::rewrite(parsed.modules[parsed.guest as usize]);
     let laid_out = parsed.encode(&rewritten);
     wasmparser::Validator::new()
         .validate_all(&laid_out)
@@ -64,7 +66,6 @@ pub fn without_shim(component: &[u8]) -> Vec<u8> {
 }
 
 /// A core function of the input component, by how it was made.
-#[derive(Clone)]
 enum CoreFunc<'a> {
     /// An export of a core instance.
     Alias { instance: u32, name: &'a str },
@@ -76,7 +77,6 @@ enum CoreFunc<'a> {
 }
 
 /// A component-level function of the input component.
-#[derive(Clone)]
 enum Func<'a> {
     /// An export of an imported instance.
     Import { instance: u32, name: &'a str },
@@ -100,6 +100,8 @@ struct ParsedComponent<'a> {
     /// Type sections after the modules (the exports' function types), raw.
     later_types: Vec<(u8, &'a [u8])>,
     modules: Vec<&'a [u8]>,
+    /// Which of `modules` is the guest: the one that defines a memory.
+    guest: u32,
     /// Core instances: `Some(module)` for an instantiation, `None` for a
     /// bundle of exports.
     core_instances: Vec<Option<u32>>,
@@ -117,6 +119,7 @@ impl<'a> ParsedComponent<'a> {
             instance_imports: Vec::new(),
             later_types: Vec::new(),
             modules: Vec::new(),
+            guest: 0,
             core_instances: Vec::new(),
             core_funcs: Vec::new(),
             funcs: Vec::new(),
@@ -259,27 +262,15 @@ impl<'a> ParsedComponent<'a> {
                 other => panic!("{UNEXPECTED}: the section {:?}", other.as_section()),
             }
         }
+        parsed.guest = guest_module(&parsed.modules);
         parsed
-    }
-
-    /// The guest is the one module that defines a memory.
-    fn guest_module(&self) -> u32 {
-        let mut guests = (0..self.modules.len()).filter(|&i| defines_memory(self.modules[i]));
-        let guest = guests
-            .next()
-            .unwrap_or_else(|| panic!("{UNEXPECTED}: no module defines a memory"));
-        assert!(
-            guests.next().is_none(),
-            "{UNEXPECTED}: two modules define memories"
-        );
-        guest as u32
     }
 
     /// The export name of the guest's core function `index` of the input.
     fn guest_export(&self, index: u32) -> &'a str {
         match &self.core_funcs[index as usize] {
             CoreFunc::Alias { instance, name }
-                if self.core_instances[*instance as usize] == Some(self.guest_module()) =>
+                if self.core_instances[*instance as usize] == Some(self.guest) =>
             {
                 name
             }
@@ -463,6 +454,19 @@ const UNEXPECTED: &str = "the component is not in the shape component_layout.rs 
 /// Part of a binary by wasmparser's offsets.
 fn slice(bytes: &[u8], range: std::ops::Range<u64>) -> &[u8] {
     &bytes[range.start as usize..range.end as usize]
+}
+
+/// The guest is the one module that defines a memory.
+fn guest_module(modules: &[&[u8]]) -> u32 {
+    let mut guests = (0..modules.len()).filter(|&i| defines_memory(modules[i]));
+    let guest = guests
+        .next()
+        .unwrap_or_else(|| panic!("{UNEXPECTED}: no module defines a memory"));
+    assert!(
+        guests.next().is_none(),
+        "{UNEXPECTED}: two modules define memories"
+    );
+    guest as u32
 }
 
 fn defines_memory(module: &[u8]) -> bool {
