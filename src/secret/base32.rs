@@ -5,8 +5,9 @@
 //! mostly are), then one at a time: every call decodes a secret, and the
 //! two-pass form (filter into a string, then the `base32` crate) was a
 //! tenth of a warm call in the profile, the byte-at-a-time loop alone still
-//! 8 % (see host-test/benches/README.md). The `base32` crate stays the oracle: the
-//! fuzz target `base32` compares the two on every input it decodes.
+//! 8 % (see host-test/benches/README.md). The `base32` crate stays the
+//! oracle: the fuzz target `base32` compares the two on every input it
+//! decodes.
 
 use zeroize::Zeroizing;
 
@@ -59,6 +60,7 @@ pub fn decode_base32(text: &str) -> Result<Zeroizing<Vec<u8>>, SecretError> {
         bytes[written..written + 5].copy_from_slice(&bits.to_be_bytes()[3..]);
         written += 5;
     }
+    // Every group wrote five bytes for its eight symbols.
     let done = written / 5 * 8;
     // Bits not yet written out: at most 12 (7 left over plus 5 new).
     let mut pending: u32 = 0;
