@@ -25,9 +25,10 @@
 //!
 //! The guest's code, its allocator and the component's types, imports and
 //! exports are wit-component's, unchanged: only where the memory and the
-//! data are defined, and the instances around them, differ. Anything outside the
-//! shape wit-component produces for this guest stops the build with a
-//! message rather than produce a component that means something else.
+//! data are defined, and the instances around them, differ. Anything
+//! outside the shape wit-component produces for this guest stops the build
+//! with a message rather than produce a component that means something
+//! else.
 
 use std::collections::HashMap;
 
