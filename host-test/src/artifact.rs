@@ -8,6 +8,18 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use wasmparser::{KnownCustom, Parser, Payload};
 
+/// A build of the tool for a family of third-party hosts that give a guest
+/// standard WASI only: the tool composed with the WASI provider
+/// (host-test/wasi-provider), and for Obelisk with an adapter.
+#[derive(Debug, Clone, Copy)]
+pub struct StandardBuild {
+    /// Its file name in `totp-host dist`.
+    pub file: &'static str,
+    /// The hosts it serves.
+    pub serves: &'static str,
+    pub bytes: &'static [u8],
+}
+
 include!(concat!(env!("OUT_DIR"), "/component.rs"));
 
 /// The metadata sections `wasm-metadata` writes (as `build.rs` does) whose

@@ -57,7 +57,7 @@ impl SandboxConfig {
             let slots = self.max_concurrent_calls.max(1);
             pool.total_component_instances(slots)
                 // The tool's component has two core instances and two
-                // tables (host-test/component_layout.rs); the room above
+                // tables (host-test/component-build/src/layout.rs); the room above
                 // that is for components laid out otherwise.
                 .total_core_instances(slots * 4)
                 .total_memories(slots)

@@ -122,8 +122,7 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
         .any(|window| window == needle)
 }
 
-#[path = "../../guest_build.rs"]
-mod guest_build;
+use totp_component_build::guest::{self, GUEST};
 
 /// Two checkouts at different paths, with different cargo homes, build the
 /// same guest bytes: the sources are copied elsewhere (the files git
@@ -134,7 +133,7 @@ fn another_checkout_builds_the_same_guest() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .unwrap();
-    let ours = guest_build::core_module_path(
+    let ours = GUEST.core_module_path(
         std::path::Path::new(totp_host::artifact::COMPONENT_PATH)
             .parent()
             .unwrap(),
@@ -158,23 +157,23 @@ fn another_checkout_builds_the_same_guest() {
     }
     let cargo_home = elsewhere.path().join("cargo-home");
     std::fs::create_dir_all(&cargo_home).unwrap();
-    let registry = guest_build::cargo_home().unwrap().join("registry");
+    let registry = guest::cargo_home().unwrap().join("registry");
     std::os::unix::fs::symlink(&registry, cargo_home.join("registry")).unwrap();
 
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let target_dir = elsewhere.path().join("target");
-    let output =
-        guest_build::guest_build_command(&cargo, &checkout, &target_dir, Some(&cargo_home))
-            .args(["--offline", "--locked", "--quiet"])
-            .env("CARGO_HOME", &cargo_home)
-            .output()
-            .unwrap();
+    let output = GUEST
+        .build_command(&cargo, &checkout, &target_dir, Some(&cargo_home))
+        .args(["--offline", "--locked", "--quiet"])
+        .env("CARGO_HOME", &cargo_home)
+        .output()
+        .unwrap();
     assert!(
         output.status.success(),
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let theirs = std::fs::read(guest_build::core_module_path(&target_dir)).unwrap();
+    let theirs = std::fs::read(GUEST.core_module_path(&target_dir)).unwrap();
     assert!(
         theirs == std::fs::read(&ours).unwrap(),
         "the guest built in {} differs from {}",

@@ -122,8 +122,20 @@ pub fn check(case: &Case, result_text: &str) -> Vec<String> {
 /// Judges one host's results (case name to result text); panics with every
 /// mismatch.
 pub fn judge(host: &str, results: &Map<String, Value>) {
+    judge_cases(host, CASES.iter(), results);
+}
+
+/// Judges one host's results for `cases` only (a host that cannot express
+/// every case); panics with every mismatch.
+pub fn judge_cases<'a>(
+    host: &str,
+    cases: impl IntoIterator<Item = &'a Case>,
+    results: &Map<String, Value>,
+) {
     let mut failures = Vec::new();
-    for case in CASES.iter() {
+    let mut judged = 0;
+    for case in cases {
+        judged += 1;
         let Some(result) = results.get(&case.name).and_then(Value::as_str) else {
             failures.push(format!("{}: no result", case.name));
             continue;
@@ -138,9 +150,8 @@ pub fn judge(host: &str, results: &Map<String, Value>) {
     }
     assert!(
         failures.is_empty(),
-        "{host}: {} of {} conformance cases failed:\n{}",
+        "{host}: {} of {judged} conformance cases failed:\n{}",
         failures.len(),
-        CASES.len(),
         failures.join("\n")
     );
 }

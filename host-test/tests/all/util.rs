@@ -110,3 +110,9 @@ impl Rfc6238 {
 pub fn rfc_agent() -> MemoryDirectory {
     MemoryDirectory::one_agent("agent_wf_n1", &RFC6238.sha1_secret())
 }
+
+/// Whether the tests run as root (and so may install a missing tool).
+pub fn is_root() -> bool {
+    // SAFETY: getuid has no preconditions.
+    unsafe { libc::getuid() == 0 }
+}

@@ -3,13 +3,17 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use totp_host::artifact::{COMPONENT_BYTES, Surface, WORLD, sha256_hex, world_surface};
+use totp_host::artifact::{
+    COMPONENT_BYTES, STANDARD_BUILDS, Surface, WORLD, sha256_hex, world_surface,
+};
 use wasmtime::Result;
 use wasmtime::error::Context;
 
 /// Prints what the component at `path` (or the embedded one) declares.
 /// `world` is the get-totp-code world's name when its imports are within
-/// the world's and it exports every tool function, else null.
+/// the world's and it exports every tool function, else null. A file that
+/// is one of the standard-WASI builds says which and what it serves; the
+/// embedded component lists those builds.
 pub fn inspect(path: Option<&Path>) -> Result<ExitCode> {
     let bytes = match path {
         Some(path) => std::fs::read(path).with_context(|| format!("reading {}", path.display()))?,
@@ -22,7 +26,7 @@ pub fn inspect(path: Option<&Path>) -> Result<ExitCode> {
             .exports
             .iter()
             .all(|name| surface.exports.contains(name));
-    let out = serde_json::json!({
+    let mut out = serde_json::json!({
         "world": fits.then_some(WORLD),
         "imports": surface.imports,
         "exports": surface.exports,
@@ -30,6 +34,26 @@ pub fn inspect(path: Option<&Path>) -> Result<ExitCode> {
         "size": bytes.len(),
         "sha256": sha256_hex(&bytes),
     });
+    if let Some(build) = STANDARD_BUILDS.iter().find(|build| build.bytes == bytes) {
+        out["standard_build"] = serde_json::json!({"file": build.file, "serves": build.serves});
+    }
+    if path.is_none() {
+        let builds = STANDARD_BUILDS
+            .iter()
+            .map(|build| {
+                let surface = Surface::read(build.bytes)?;
+                Ok(serde_json::json!({
+                    "file": build.file,
+                    "serves": build.serves,
+                    "imports": surface.imports,
+                    "exports": surface.exports,
+                    "size": build.bytes.len(),
+                    "sha256": sha256_hex(build.bytes),
+                }))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        out["standard_builds"] = builds.into();
+    }
     println!("{out:#}");
     Ok(ExitCode::SUCCESS)
 }

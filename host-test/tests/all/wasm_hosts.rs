@@ -1,0 +1,98 @@
+//! The third-party WebAssembly hosts the standard builds are tested in,
+//! found on the machine: the real `wasmtime` and `obelisk` binaries (built
+//! from crates.io by `host-test/wasm-hosts/install.sh`, which `.ci/run`
+//! calls), and libfaketime to set the wall clock a host's WASI reads.
+//! A missing one FAILS the test with what to install; nothing is skipped.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::OnceLock;
+
+const INSTALL: &str = "host-test/wasm-hosts/install.sh";
+
+/// `name` on PATH or in cargo's bin directory, answering `--version` with
+/// a version that starts with `major.`.
+fn host_binary(name: &str, major: &str) -> PathBuf {
+    let cargo_bin = totp_component_build::guest::cargo_home()
+        .map(|home| home.join("bin").join(name))
+        .filter(|path| path.exists());
+    let binary = cargo_bin.unwrap_or_else(|| PathBuf::from(name));
+    let version = Command::new(&binary)
+        .arg("--version")
+        .output()
+        .ok()
+        .filter(|out| out.status.success())
+        .map(|out| String::from_utf8_lossy(&out.stdout).into_owned());
+    match version {
+        Some(version) if version.split_whitespace().nth(1).is_some_and(|v| v.starts_with(major)) => {
+            binary
+        }
+        Some(version) => panic!(
+            "{name} is version {}, the tests need {major}x; run `{INSTALL}` (from the repository root)",
+            version.trim()
+        ),
+        None => panic!(
+            "{name} {major}x is not installed; run `{INSTALL}` (from the repository root; it builds it from crates.io with cargo install)",
+        ),
+    }
+}
+
+/// The wasmtime CLI of the host's own wasmtime major version.
+pub fn wasmtime() -> PathBuf {
+    static BINARY: OnceLock<PathBuf> = OnceLock::new();
+    BINARY.get_or_init(|| host_binary("wasmtime", "48.")).clone()
+}
+
+/// The Obelisk release the activity build targets.
+pub fn obelisk() -> PathBuf {
+    static BINARY: OnceLock<PathBuf> = OnceLock::new();
+    BINARY.get_or_init(|| host_binary("obelisk", "0.38.")).clone()
+}
+
+/// libfaketime's preload library: the hosts read the wall clock with no
+/// way to set it, and every case has its own time.
+pub fn faketime_library() -> PathBuf {
+    static LIBRARY: OnceLock<PathBuf> = OnceLock::new();
+    LIBRARY
+        .get_or_init(|| {
+            let found = || {
+                [
+                    "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1",
+                    "/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1",
+                    "/usr/lib/faketime/libfaketime.so.1",
+                    "/usr/lib64/faketime/libfaketime.so.1",
+                ]
+                .into_iter()
+                .map(PathBuf::from)
+                .find(|path| path.exists())
+            };
+            if found().is_none() && crate::util::is_root() {
+                eprintln!("installing faketime with apt-get (sets the hosts' wall clock)");
+                let _ = Command::new("apt-get")
+                    .args(["install", "-y", "-qq", "faketime"])
+                    .status();
+            }
+            found().unwrap_or_else(|| {
+                panic!("libfaketime is missing; install it (Debian/Ubuntu: `apt-get install faketime`)")
+            })
+        })
+        .clone()
+}
+
+/// `command` with its wall clock starting at Unix time `time` (it runs on
+/// from there; the monotonic clock is left alone).
+pub fn at_time(command: &mut Command, time: u64) -> &mut Command {
+    command
+        .env("LD_PRELOAD", faketime_library())
+        .env("FAKETIME_FMT", "%s")
+        .env("FAKETIME", format!("@{time}"))
+        .env("FAKETIME_DONT_FAKE_MONOTONIC", "1")
+}
+
+/// Where a test writes a host's files for this run.
+pub fn scratch(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
