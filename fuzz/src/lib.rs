@@ -10,6 +10,7 @@ pub mod targets {
     pub mod base32;
     pub mod invoke_arguments;
     pub mod otpauth;
+    pub mod provider_config;
     pub mod tool_json;
 }
 
@@ -72,6 +73,15 @@ mod tests {
             "invoke_arguments",
             &mut Vec::new(),
             targets::invoke_arguments::run,
+        );
+    }
+
+    #[test]
+    fn provider_config_on_random_inputs() {
+        run_random(
+            "provider_config",
+            &mut Vec::new(),
+            targets::provider_config::run,
         );
     }
 
