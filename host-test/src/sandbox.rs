@@ -56,9 +56,10 @@ impl SandboxConfig {
             let mut pool = PoolingAllocationConfig::default();
             let slots = self.max_concurrent_calls.max(1);
             pool.total_component_instances(slots)
-                // The tool's component has two core instances and two
-                // tables (host-test/component-build/src/layout.rs); the room above
-                // that is for components laid out otherwise.
+                // wit-component lays the tool out as three core instances
+                // (the guest, the shim whose table stands in for the
+                // imports, the fix-up that fills it) and two tables; the
+                // room above that is for components laid out otherwise.
                 .total_core_instances(slots * 4)
                 .total_memories(slots)
                 .total_tables(slots * 2)

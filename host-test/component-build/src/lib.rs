@@ -11,7 +11,6 @@
 
 pub mod compose;
 pub mod guest;
-pub mod layout;
 pub mod link;
 pub mod metadata;
 pub mod wit;
@@ -83,32 +82,6 @@ pub const STANDARD_BUILDS: [StandardBuild; 3] = [
     },
 ];
 
-/// How the componentized guest is laid out: the build switch, read from
-/// `TOTP_COMPONENT_LAYOUT` (`two-instance`, the default, or `wit-component`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Layout {
-    /// [`layout::without_shim`]'s rewrite: the memory and the guest, no
-    /// shim table and no fix-up instance.
-    TwoInstance,
-    /// wit-component's own output, unchanged.
-    WitComponent,
-}
-
-impl Layout {
-    pub const VARIABLE: &str = "TOTP_COMPONENT_LAYOUT";
-
-    /// The layout the environment asks for.
-    pub fn from_env() -> Result<Self, BuildError> {
-        match env::var(Self::VARIABLE).as_deref() {
-            Err(_) | Ok("" | "two-instance") => Ok(Layout::TwoInstance),
-            Ok("wit-component") => Ok(Layout::WitComponent),
-            Ok(other) => Err(BuildError::Layout {
-                value: other.to_owned(),
-            }),
-        }
-    }
-}
-
 /// Why the component could not be built.
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
@@ -125,8 +98,6 @@ pub enum BuildError {
     Wit(#[from] wit::WitError),
     #[error(transparent)]
     Compose(#[from] compose::ComposeError),
-    #[error("{variable} is {value:?}; use `two-instance` or `wit-component`", variable = Layout::VARIABLE)]
-    Layout { value: String },
     #[error("writing {}: {source}", path.display())]
     Write {
         path: PathBuf,
@@ -144,15 +115,6 @@ pub fn componentize(package: &WasmPackage, module: &[u8]) -> Result<Vec<u8>, Bui
             package: package.name,
             message: format!("{e:?}"),
         })
-}
-
-/// The tool component from the guest's core module, in `layout`.
-pub fn tool_component(module: &[u8], layout: Layout) -> Result<Vec<u8>, BuildError> {
-    let component = componentize(&GUEST, module)?;
-    Ok(match layout {
-        Layout::TwoInstance => layout::without_shim(&component),
-        Layout::WitComponent => component,
-    })
 }
 
 /// What `build.rs` of the host crate does: builds the component, writes it
@@ -183,15 +145,13 @@ fn try_build_script() -> Result<(), BuildError> {
     ] {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());
     }
-    println!("cargo:rerun-if-env-changed={}", Layout::VARIABLE);
 
     link::pack_relative_relocations();
     guest::ensure_wasm_target()?;
-    let layout = Layout::from_env()?;
     let target_dir = guest_target_dir(&out_dir);
     let module = guest::build(&GUEST, &root, &target_dir)?;
     let metadata = Metadata::of_package(&root, GUEST.name)?;
-    let component = metadata.add_to(&tool_component(&module, layout)?)?;
+    let component = metadata.add_to(&componentize(&GUEST, &module)?)?;
     let (wit_package, world) = wit::encode_package(&root.join("wit"))?;
     let wit_path = out_dir.join("get_totp_code.wit.wasm");
     write(&wit_path, &wit_package)?;
