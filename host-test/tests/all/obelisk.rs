@@ -146,7 +146,14 @@ impl Server {
     fn get_totp_code(&self, username: &str) -> Value {
         let params = serde_json::to_string(&[username]).unwrap();
         let output = Command::new(obelisk())
-            .args(["execution", "submit", "--api-url", &self.address, FFQN, &params])
+            .args([
+                "execution",
+                "submit",
+                "--api-url",
+                &self.address,
+                FFQN,
+                &params,
+            ])
             .args(["--follow", "--no-reconnect"])
             .output()
             .unwrap();
@@ -167,7 +174,10 @@ impl Server {
 }
 
 fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
 }
 
 /// pyotp's code and seconds left at each second of `from..=to`.

@@ -22,19 +22,23 @@ fn standard_builds_import_only_standard_wasi() {
             surface.imports
         );
         assert!(
-            surface.imports.iter().any(|name| name.starts_with("wasi:clocks/wall-clock@0.2")),
+            surface
+                .imports
+                .iter()
+                .any(|name| name.starts_with("wasi:clocks/wall-clock@0.2")),
             "{}: {:?}",
             build.file,
             surface.imports
         );
-        assert_eq!(surface.metadata["name"], build.file.trim_end_matches(".wasm").replace('_', "-"));
+        assert_eq!(
+            surface.metadata["name"],
+            build.file.trim_end_matches(".wasm").replace('_', "-")
+        );
     }
     let imports = |bytes| Surface::read(bytes).unwrap().imports;
     assert!(imports(WASI_BUILD.bytes).contains(&"wasi:cli/environment@0.2.0".to_owned()));
     assert!(imports(OBELISK_BUILD.bytes).contains(&"wasi:cli/environment@0.2.0".to_owned()));
-    assert!(
-        imports(WASSETTE_BUILD.bytes).contains(&"wasi:config/store@0.2.0-draft".to_owned())
-    );
+    assert!(imports(WASSETTE_BUILD.bytes).contains(&"wasi:config/store@0.2.0-draft".to_owned()));
 }
 
 /// A host that turns every export into a tool offers exactly one; Obelisk

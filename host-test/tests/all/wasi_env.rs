@@ -15,7 +15,8 @@ pub type Var = (String, String);
 /// The provider's variables for `case`, or `None` when the case needs
 /// something the contract cannot say: a host failure, `invoke`, a person
 /// named like an agent (or the reverse), a user without a secret, no user,
-/// or a tool node without exactly one agent.
+/// a tool node without exactly one agent, or an empty value (which the
+/// contract refuses as a configuration error).
 pub fn case_env(case: &Case) -> Option<Vec<Var>> {
     if case.call != "get-totp-code" || case.host_failure.is_some() {
         return None;
@@ -29,11 +30,17 @@ pub fn case_env(case: &Case) -> Option<Vec<Var>> {
         let secret = user.totp_secret.as_deref()?;
         if user.username.is_empty()
             || user.is_agent != user.username.starts_with("agent_")
-            || [user.username.as_str(), secret].iter().any(|v| v.contains('\0'))
+            || [user.username.as_str(), secret]
+                .iter()
+                .any(|v| v.contains('\0'))
         {
             return None;
         }
-        let suffix = if i == 0 { String::new() } else { format!("_{}", i + 1) };
+        let suffix = if i == 0 {
+            String::new()
+        } else {
+            format!("_{}", i + 1)
+        };
         vars.push((format!("TOTP_USERNAME{suffix}"), user.username.clone()));
         vars.push((format!("TOTP_SECRET{suffix}"), secret.to_owned()));
     }
@@ -65,7 +72,10 @@ pub fn case_env(case: &Case) -> Option<Vec<Var>> {
             vars.push(("TOTP_WORKFLOW_SLUG".into(), slug));
         }
     }
-    if vars.iter().any(|(_, value)| value.contains('\0')) {
+    if vars
+        .iter()
+        .any(|(_, value)| value.is_empty() || value.contains('\0'))
+    {
         return None;
     }
     Some(vars)

@@ -24,7 +24,12 @@ fn host_binary(name: &str, major: &str) -> PathBuf {
         .filter(|out| out.status.success())
         .map(|out| String::from_utf8_lossy(&out.stdout).into_owned());
     match version {
-        Some(version) if version.split_whitespace().nth(1).is_some_and(|v| v.starts_with(major)) => {
+        Some(version)
+            if version
+                .split_whitespace()
+                .nth(1)
+                .is_some_and(|v| v.starts_with(major)) =>
+        {
             binary
         }
         Some(version) => panic!(
@@ -40,13 +45,17 @@ fn host_binary(name: &str, major: &str) -> PathBuf {
 /// The wasmtime CLI of the host's own wasmtime major version.
 pub fn wasmtime() -> PathBuf {
     static BINARY: OnceLock<PathBuf> = OnceLock::new();
-    BINARY.get_or_init(|| host_binary("wasmtime", "48.")).clone()
+    BINARY
+        .get_or_init(|| host_binary("wasmtime", "48."))
+        .clone()
 }
 
 /// The Obelisk release the activity build targets.
 pub fn obelisk() -> PathBuf {
     static BINARY: OnceLock<PathBuf> = OnceLock::new();
-    BINARY.get_or_init(|| host_binary("obelisk", "0.38.")).clone()
+    BINARY
+        .get_or_init(|| host_binary("obelisk", "0.38."))
+        .clone()
 }
 
 /// libfaketime's preload library: the hosts read the wall clock with no
@@ -73,19 +82,22 @@ pub fn faketime_library() -> PathBuf {
                     .status();
             }
             found().unwrap_or_else(|| {
-                panic!("libfaketime is missing; install it (Debian/Ubuntu: `apt-get install faketime`)")
+                panic!(
+                    "libfaketime is missing; install it (Debian/Ubuntu: `apt-get install faketime`)"
+                )
             })
         })
         .clone()
 }
 
-/// `command` with its wall clock starting at Unix time `time` (it runs on
-/// from there; the monotonic clock is left alone).
+/// `command` with its wall clock stopped at Unix time `time`, however
+/// long it takes to compile the component (the monotonic clock, which
+/// timeouts use, is left alone).
 pub fn at_time(command: &mut Command, time: u64) -> &mut Command {
     command
         .env("LD_PRELOAD", faketime_library())
         .env("FAKETIME_FMT", "%s")
-        .env("FAKETIME", format!("@{time}"))
+        .env("FAKETIME", time.to_string())
         .env("FAKETIME_DONT_FAKE_MONOTONIC", "1")
 }
 
