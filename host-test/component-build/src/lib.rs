@@ -177,7 +177,10 @@ fn try_build_script() -> Result<(), BuildError> {
         digest = fnv1a(&component),
     );
 
-    let adapter = componentize(&OBELISK_ADAPTER, &guest::build(&OBELISK_ADAPTER, &root, &target_dir)?)?;
+    let adapter = componentize(
+        &OBELISK_ADAPTER,
+        &guest::build(&OBELISK_ADAPTER, &root, &target_dir)?,
+    )?;
     for build in STANDARD_BUILDS {
         let provider = componentize(
             &build.provider,
