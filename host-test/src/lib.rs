@@ -24,6 +24,7 @@ mod call;
 mod component;
 pub mod dist;
 mod load;
+#[cfg(feature = "mcp")]
 pub mod mcp;
 pub mod memory;
 mod policy;

@@ -4,6 +4,7 @@
 //! secrets with the store key, provisioning agent users, and answering the
 //! component's lookups as a [`Directory`].
 
+#[cfg(feature = "postgres")]
 mod postgres;
 mod sqlite;
 
@@ -21,6 +22,7 @@ use crate::audit::{AuditError, AuditEvent, AuditFilter, AuditSink};
 use crate::memory::{EdgeRow, Tables, UserRow};
 use crate::store_key::{CannotDecrypt, StoreKey, is_sealed};
 
+#[cfg(feature = "postgres")]
 pub use self::postgres::PostgresOptions;
 
 /// The schema every backend creates (`host-test/schema.sql`), portable SQL.
@@ -131,10 +133,25 @@ impl Store {
     /// else the path of an SQLite file.
     pub fn open(db: &str) -> Result<Self> {
         if is_postgres(db) {
-            Self::postgres(db, PostgresOptions::default())
+            Self::open_postgres(db)
         } else {
             Self::sqlite(Path::new(db))
         }
+    }
+
+    #[cfg(feature = "postgres")]
+    fn open_postgres(db: &str) -> Result<Self> {
+        Self::postgres(db, PostgresOptions::default())
+    }
+
+    /// Without the `postgres` feature, a PostgreSQL URL is refused in words
+    /// (not quoted: it may hold a password).
+    #[cfg(not(feature = "postgres"))]
+    fn open_postgres(_db: &str) -> Result<Self> {
+        bail!(
+            "a PostgreSQL database was named, but this build of totp-host has no \
+             PostgreSQL store (its `postgres` feature)"
+        )
     }
 
     /// An SQLite file, created with the schema when missing.
@@ -148,6 +165,7 @@ impl Store {
     }
 
     /// A PostgreSQL database; the schema is created when missing.
+    #[cfg(feature = "postgres")]
     pub fn postgres(connection: &str, options: PostgresOptions) -> Result<Self> {
         Ok(Self::over(Box::new(postgres::PostgresBackend::connect(
             connection, options,

@@ -13,6 +13,7 @@ mod audit;
 mod bench;
 mod fixture;
 mod floor;
+#[cfg(feature = "mcp")]
 mod mcp;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -118,8 +119,10 @@ enum Command {
     /// Serve the tool over the Model Context Protocol: stdio (one client,
     /// bound to --workflow/--node) or streamable HTTP (--http; each bearer
     /// token bound to its node).
+    #[cfg(feature = "mcp")]
     Mcp(mcp::McpArgs),
     /// Bearer tokens of `mcp --http`.
+    #[cfg(feature = "mcp")]
     #[command(subcommand)]
     Token(mcp::TokenCommand),
     /// Maintain the store.
@@ -237,7 +240,9 @@ fn main() -> ExitCode {
             agent_node,
         } => link_tool(&store, &workflow, &slug, &tool_node, &agent_node),
         Command::Describe => describe(&store),
+        #[cfg(feature = "mcp")]
         Command::Mcp(args) => mcp::mcp(&store, policy, args),
+        #[cfg(feature = "mcp")]
         Command::Token(command) => mcp::token(&store, command),
         Command::Store(StoreCommand::Encrypt) => encrypt_store(&store),
         Command::Audit(args) => audit::audit(&store, args),
