@@ -119,7 +119,7 @@ pub fn load_or_compile(engine: &Engine, cache_dir: &Path, key: &StoreKey) -> Res
         }
         Err(Rejection::Missing) => {}
         Err(rejection) => {
-            eprintln!("totp-host: not using the precompiled cache ({rejection}); compiling again")
+            tracing::warn!("not using the precompiled cache ({rejection}); compiling again")
         }
     }
     let compiled = engine

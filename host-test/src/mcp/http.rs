@@ -190,11 +190,11 @@ async fn authenticate(State(gate): State<Arc<Gate>>, mut request: Request, next:
         // The operator needs the cause; it names no token (the store is
         // asked by the token's hash).
         Ok(Err(error)) => {
-            eprintln!("totp-host mcp: token lookup failed: {error}");
+            tracing::error!("token lookup failed: {error}");
             return unavailable("token store unavailable");
         }
         Err(_) => {
-            eprintln!("totp-host mcp: token lookup failed: the lookup panicked");
+            tracing::error!("token lookup failed: the lookup panicked");
             return unavailable("token store unavailable");
         }
     };

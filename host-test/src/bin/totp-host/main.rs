@@ -13,6 +13,7 @@ mod audit;
 mod bench;
 mod fixture;
 mod floor;
+mod logs;
 #[cfg(feature = "mcp")]
 mod mcp;
 
@@ -216,6 +217,15 @@ fn main() -> ExitCode {
         component_sha256,
         command,
     } = Cli::parse();
+    // The readable form, unless `mcp --log-format json` asks otherwise
+    // (commands other than `mcp` have no log format to choose).
+    #[cfg(feature = "mcp")]
+    let serves = matches!(command, Command::Mcp(_));
+    #[cfg(not(feature = "mcp"))]
+    let serves = false;
+    if !serves {
+        logs::init(logs::LogFormat::Text);
+    }
     let store = StoreArgs { db, key_file };
     if let Some(path) = component {
         let _ = COMPONENT_FILE.set((path, component_sha256));

@@ -1,6 +1,7 @@
 //! `totp-host mcp` (the MCP server over stdio or streamable HTTP) and
 //! `totp-host token` (its bearer tokens).
 
+use crate::logs::LogFormat;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -35,6 +36,10 @@ pub struct McpArgs {
     /// HTTP: tool calls per minute per token (bursts up to a minute's).
     #[arg(long, default_value_t = 60, requires = "http")]
     calls_per_minute: u32,
+    /// How the server logs on stderr: `text` (one readable line per
+    /// event) or `json` (one JSON object per line, for a log pipeline).
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
     /// TEST ONLY: every code is computed for this Unix time instead of now.
     #[arg(long, value_name = "UNIX_SECONDS", hide = true)]
     test_now: Option<u64>,
@@ -74,6 +79,7 @@ fn http_address(text: &str) -> Result<SocketAddr, String> {
 }
 
 pub fn mcp(store: &StoreArgs, policy: Policy, args: McpArgs) -> Result<ExitCode> {
+    crate::logs::init(args.log_format);
     let (directory, default_node) = store.open_serving(Access::Read)?;
     let directory = Arc::new(directory);
     // Every code handed out is on record in the store it was read from, as
@@ -114,10 +120,10 @@ pub fn mcp(store: &StoreArgs, policy: Policy, args: McpArgs) -> Result<ExitCode>
                 server,
                 directory,
                 options,
-                |addr| eprintln!("totp-host: MCP over streamable HTTP at http://{addr}/mcp"),
+                |addr| tracing::info!("MCP over streamable HTTP at http://{addr}/mcp"),
                 shutdown_signal(),
             ))?;
-            eprintln!("totp-host: MCP server stopped");
+            tracing::info!("MCP server stopped");
         }
     }
     Ok(ExitCode::SUCCESS)
