@@ -21,6 +21,7 @@ mod other_hosts;
 mod pg_server;
 mod postgres;
 mod python_venv;
+mod schema;
 mod secret_hygiene;
 mod util;
 mod warm_instance;
