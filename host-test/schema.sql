@@ -3,6 +3,16 @@
 -- may write these tables directly. `IF NOT EXISTS`, so opening an existing
 -- store changes nothing.
 
+-- The schema's version: one row. Version 1 (the first release) had no such
+-- table; version 2 is version 1's tables with this one. totp-host upgrades
+-- an older store in place, in one transaction, when it opens it, and
+-- refuses one of a newer version. The row is written at the end of this
+-- file, so that running the file makes a store of this version.
+CREATE TABLE IF NOT EXISTS schema_version (
+    one     INTEGER PRIMARY KEY CHECK (one = 1),
+    version INTEGER NOT NULL
+);
+
 -- Users: agent users (is_agent = 1) and people (is_agent = 0). totp_secret
 -- is bare base32 or an otpauth://totp/ URI, in plain text or sealed by
 -- totp-host under its store key ('enc:v1:' + base64, README *Secrets at
@@ -69,3 +79,7 @@ CREATE TABLE IF NOT EXISTS mcp_tokens (
     created     TEXT NOT NULL,
     revoked     TEXT
 );
+
+-- The version of this file's schema (SCHEMA_VERSION in host-test/src/store);
+-- a store that already records one keeps it.
+INSERT INTO schema_version (one, version) VALUES (1, 2) ON CONFLICT (one) DO NOTHING;

@@ -36,10 +36,7 @@ const TEXT_SECTIONS: [&str; 7] = [
 
 /// Lowercase hex SHA-256 of `bytes`, as `sha256sum` prints it.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
+    crate::util::hex(&Sha256::digest(bytes))
 }
 
 /// What a component's bytes say about it, read without compiling it.

@@ -14,9 +14,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
-use time::macros::format_description;
 
 use crate::call::Call;
+use crate::util::{hex, rfc3339};
 
 /// The `outcome` of a call that handed out a code; any other outcome is the
 /// result's `error_code`.
@@ -59,8 +59,9 @@ pub trait AuditSink: Send + Sync {
 /// Why an event was not recorded.
 #[derive(Debug, thiserror::Error)]
 pub enum AuditError {
+    /// The store (or another sink) could not write the event.
     #[error("audit store write failed: {0}")]
-    Store(#[from] crate::store::BackendError),
+    Sink(#[source] Box<dyn std::error::Error + Send + Sync>),
     #[error("audit write failed: {0}")]
     Io(#[from] std::io::Error),
     #[error("audit event not serializable: {0}")]
@@ -217,18 +218,7 @@ fn event_id() -> String {
         bytes[..8].copy_from_slice(&nanos.to_be_bytes());
         bytes[8..].copy_from_slice(&COUNTER.fetch_add(1, Ordering::Relaxed).to_be_bytes());
     }
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// `2026-01-02T03:04:05.123456Z`: fixed width, so text order is time order.
-pub(crate) fn rfc3339(since_epoch: Duration) -> String {
-    let format =
-        format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z");
-    i128::try_from(since_epoch.as_nanos())
-        .ok()
-        .and_then(|nanos| OffsetDateTime::from_unix_timestamp_nanos(nanos).ok())
-        .and_then(|time| time.format(&format).ok())
-        .unwrap_or_else(|| "1970-01-01T00:00:00.000000Z".to_owned())
+    hex(&bytes)
 }
 
 /// A point in time given as Unix seconds or RFC 3339 (`--since`,

@@ -19,6 +19,7 @@ use wasmtime::error::Context;
 use wasmtime::{Engine, Result};
 
 use crate::store_key::StoreKey;
+use crate::util::hex;
 
 /// What the digest of a cache file is for (see [`StoreKey::mac`]).
 const MAC_LABEL: &str = "totp-host precompiled component v1";
@@ -55,10 +56,6 @@ fn mac_path(path: &Path) -> PathBuf {
     let mut name = path.as_os_str().to_owned();
     name.push(".mac");
     PathBuf::from(name)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Owned by this process's user, and not writable by group or others.

@@ -31,6 +31,7 @@ mod policy;
 mod sandbox;
 pub mod store;
 pub mod store_key;
+pub mod util;
 
 pub use audit::{Audit, AuditError, AuditEvent, AuditFilter, AuditSink, JsonLinesSink};
 pub use call::{Call, Clock};

@@ -1,64 +1,12 @@
-//! An in-memory directory: the store's tables as data, and failures to
-//! inject. The one stub behind the tests, the conformance runner and the
-//! benchmarks, and a quick directory for embedders' own tests.
+//! An in-memory directory: the store's tables ([`Tables`]) as data, and
+//! failures to inject. The one stub behind the tests, the conformance runner
+//! and the benchmarks, and a quick directory for embedders' own tests.
 
 use get_totp_code::platform::{Directory, HostError, User};
 use serde::{Deserialize, Serialize};
-use zeroize::Zeroizing;
 
-/// The reference store's three tables (`schema.sql`), with its table and
-/// column names: the shape of a conformance case's `store` and of the Node
-/// host's JSON store.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Tables {
-    #[serde(default)]
-    pub users: Vec<UserRow>,
-    #[serde(default)]
-    pub workflows: Vec<WorkflowRow>,
-    #[serde(default)]
-    pub workflow_edges: Vec<EdgeRow>,
-}
-
-#[derive(Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct UserRow {
-    pub username: String,
-    pub is_agent: bool,
-    pub totp_secret: Option<String>,
-}
-
-impl std::fmt::Debug for UserRow {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.to_user().fmt(f)
-    }
-}
-
-impl UserRow {
-    fn to_user(&self) -> User {
-        User {
-            username: self.username.clone(),
-            is_agent: self.is_agent,
-            totp_secret: self.totp_secret.clone().map(Zeroizing::new),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct WorkflowRow {
-    pub id: String,
-    pub slug: Option<String>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct EdgeRow {
-    pub workflow_id: String,
-    pub source_node_id: String,
-    pub target_node_id: String,
-    pub edge_label: String,
-}
+// The rows are the store's; named here too for the directory's users.
+pub use crate::store::{EdgeRow, Tables, UserRow, WorkflowRow};
 
 /// A lookup the directory fails instead of answering from its tables: a
 /// conformance case's `host_failure`.

@@ -3,15 +3,13 @@
 //! it is bound to (`mcp_tokens`, schema.sql). A stolen copy of the store
 //! therefore holds no usable token, and a token names one node only.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use get_totp_code::platform::NodeRef;
 use zeroize::Zeroizing;
 
-use crate::audit::rfc3339;
-use crate::store::{BackendError, Store, TokenRow};
+use crate::store::{Store, StoreError, TokenRow};
+use crate::util::{hex, now_rfc3339};
 
 /// Every token starts with this, so that secret scanners and people can
 /// tell one apart from other credentials.
@@ -22,7 +20,7 @@ pub enum TokenError {
     #[error("no randomness available: {0}")]
     Random(String),
     #[error(transparent)]
-    Store(#[from] BackendError),
+    Store(#[from] StoreError),
 }
 
 /// A token just made: its text is shown once and then forgotten.
@@ -42,24 +40,13 @@ fn random<const N: usize>() -> Result<Zeroizing<[u8; N]>, TokenError> {
     Ok(bytes)
 }
 
-fn now_rfc3339() -> String {
-    rfc3339(
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default(),
-    )
-}
-
 /// `token create`: a fresh token bound to `node`, recorded by its hash.
 pub fn create(store: &Store, node: &NodeRef, label: Option<&str>) -> Result<NewToken, TokenError> {
     let token = Zeroizing::new(format!(
         "{TOKEN_PREFIX}{}",
         URL_SAFE_NO_PAD.encode(&random::<32>()?[..])
     ));
-    let id: String = random::<8>()?
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect();
+    let id = hex(&random::<8>()?[..]);
     let row = TokenRow {
         id,
         sha256: sha256_hex(&token),

@@ -3,9 +3,17 @@
 //! [`Store`] that holds everything the two share: opening and sealing
 //! secrets with the store key, provisioning agent users, and answering the
 //! component's lookups as a [`Directory`].
+//!
+//! The rows are in `rows.rs`, the statements in `sql.rs` (written once for
+//! both engines), the one error is [`StoreError`]. Every store records its
+//! schema's version ([`SCHEMA_VERSION`]); opening an older store upgrades
+//! it in one transaction, and a newer one is refused unchanged.
 
+mod error;
 #[cfg(feature = "postgres")]
 mod postgres;
+mod rows;
+pub(crate) mod sql;
 mod sqlite;
 
 use std::path::Path;
@@ -15,98 +23,126 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use get_totp_code::platform::{Directory, HostError, NodeRef, User};
 use get_totp_code::secret::TotpKey;
 use get_totp_code::tool::{TOOL_EDGE_LABEL, resolve_agent};
-use wasmtime::{Result, bail, format_err};
 use zeroize::Zeroizing;
 
 use crate::audit::{AuditError, AuditEvent, AuditFilter, AuditSink};
-use crate::memory::{EdgeRow, Tables, UserRow};
 use crate::store_key::{CannotDecrypt, StoreKey, is_sealed};
 
+pub use self::error::StoreError;
 #[cfg(feature = "postgres")]
 pub use self::postgres::PostgresOptions;
+pub use self::rows::{EdgeRow, Tables, TokenRow, UserRow, WorkflowRow};
 
-/// The schema every backend creates (`host-test/schema.sql`), portable SQL.
+/// The schema every backend creates (`host-test/schema.sql`), portable SQL,
+/// at [`SCHEMA_VERSION`].
 pub const SCHEMA: &str = include_str!("../../schema.sql");
 
-/// A failed query, in words safe to show an agent (no row values).
-#[derive(Debug, thiserror::Error)]
-#[error("store query failed: {0}")]
-pub struct BackendError(pub String);
+/// The version of [`SCHEMA`], recorded in the store's `schema_version`
+/// table. Version 1 (no `schema_version` table) is the first release's.
+pub const SCHEMA_VERSION: i64 = 2;
+
+/// How to bring a store of an older version up to [`SCHEMA_VERSION`]: for
+/// each version, the statements that make the next one out of it. Run in
+/// one transaction with [`SCHEMA`] after them (which creates what is new
+/// and records the version), then the version set to [`SCHEMA_VERSION`].
+pub(crate) const UPGRADES: &[(i64, &str)] = &[
+    // 1 to 2: the `schema_version` table, which SCHEMA creates; the data
+    // is unchanged.
+    (1, ""),
+];
+
+/// What the backend found when it opened the store, before any change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Found {
+    /// No table of the store's: a new store.
+    Empty,
+    /// The store's tables and this version (1 when there is no
+    /// `schema_version` table).
+    Version(i64),
+}
+
+/// What to do to a store found as `found`: `Ok(None)` when it is current,
+/// `Ok(Some(statements))` to upgrade it (then [`SCHEMA`], then the
+/// version), an error when it is newer than this host.
+pub(crate) fn upgrade_plan(found: Found) -> Result<Option<Vec<&'static str>>, StoreError> {
+    match found {
+        Found::Empty => Ok(Some(Vec::new())),
+        Found::Version(SCHEMA_VERSION) => Ok(None),
+        Found::Version(version) if version > SCHEMA_VERSION => Err(StoreError::NewerSchema {
+            found: version,
+            supported: SCHEMA_VERSION,
+        }),
+        Found::Version(version) if version < 1 => Err(StoreError::UnreadableSchemaVersion),
+        Found::Version(version) => Ok(Some(
+            UPGRADES
+                .iter()
+                .filter(|(from, sql)| *from >= version && !sql.is_empty())
+                .map(|(_, sql)| *sql)
+                .collect(),
+        )),
+    }
+}
+
+/// The tables of version 1, any of which makes a store without
+/// `schema_version` a version 1 store rather than a new one.
+pub(crate) const VERSION_1_TABLES: [&str; 5] = [
+    "users",
+    "workflows",
+    "workflow_edges",
+    "audit_events",
+    "mcp_tokens",
+];
 
 /// What `rewrite_secrets` asks of each user's stored secret: its
 /// replacement, or `None` to leave it.
-pub type Rewrite<'a> = dyn FnMut(&str, &str) -> Result<Option<String>, BackendError> + 'a;
+pub type Rewrite<'a> = dyn FnMut(&str, &str) -> Result<Option<String>, StoreError> + 'a;
 
 /// A storage engine holding the schema's tables, row by row. Each method is
 /// one query (or one transaction) with no policy of its own.
 pub trait Backend: Send + Sync {
-    fn user(&self, username: &str) -> Result<Option<UserRow>, BackendError>;
-    fn workflow_slug(&self, workflow_id: &str) -> Result<Option<String>, BackendError>;
+    fn user(&self, username: &str) -> Result<Option<UserRow>, StoreError>;
+    fn workflow_slug(&self, workflow_id: &str) -> Result<Option<String>, StoreError>;
     fn edge_targets(
         &self,
         workflow_id: &str,
         source_node_id: &str,
         label: &str,
-    ) -> Result<Vec<String>, BackendError>;
+    ) -> Result<Vec<String>, StoreError>;
     /// Inserts the user unless one of that name exists; whether it did.
-    fn insert_user(&self, row: &UserRow) -> Result<bool, BackendError>;
+    fn insert_user(&self, row: &UserRow) -> Result<bool, StoreError>;
     /// Inserts or replaces the user row as is.
-    fn put_user(&self, row: &UserRow) -> Result<(), BackendError>;
+    fn put_user(&self, row: &UserRow) -> Result<(), StoreError>;
     /// Creates the workflow row or sets its slug.
-    fn put_workflow(&self, workflow_id: &str, slug: Option<&str>) -> Result<(), BackendError>;
+    fn put_workflow(&self, workflow_id: &str, slug: Option<&str>) -> Result<(), StoreError>;
     /// Adds the edge; with `unless_present`, only when no equal edge exists.
-    fn put_edge(&self, edge: &EdgeRow, unless_present: bool) -> Result<(), BackendError>;
+    fn put_edge(&self, edge: &EdgeRow, unless_present: bool) -> Result<(), StoreError>;
     /// In one transaction, replaces each user's secret by what `rewrite`
     /// returns for it (`None`: unchanged); how many rows changed.
-    fn rewrite_secrets(&self, rewrite: &mut Rewrite<'_>) -> Result<usize, BackendError>;
+    fn rewrite_secrets(&self, rewrite: &mut Rewrite<'_>) -> Result<usize, StoreError>;
     /// Appends one audit event (the host never updates or deletes one).
-    fn append_audit(&self, event: &AuditEvent) -> Result<(), BackendError>;
+    fn append_audit(&self, event: &AuditEvent) -> Result<(), StoreError>;
     /// The events that pass `filter`, newest first.
-    fn audit_events(&self, filter: &AuditFilter) -> Result<Vec<AuditEvent>, BackendError>;
+    fn audit_events(&self, filter: &AuditFilter) -> Result<Vec<AuditEvent>, StoreError>;
     /// Deletes the events from before the Unix time `before`; how many.
-    fn prune_audit(&self, before: i64) -> Result<usize, BackendError>;
+    fn prune_audit(&self, before: i64) -> Result<usize, StoreError>;
     /// Adds an MCP token row (its id and hash are fresh, so never a conflict
     /// in practice; a conflict fails).
-    fn insert_token(&self, token: &TokenRow) -> Result<(), BackendError>;
+    fn insert_token(&self, token: &TokenRow) -> Result<(), StoreError>;
     /// Every MCP token row, oldest first.
-    fn tokens(&self) -> Result<Vec<TokenRow>, BackendError>;
+    fn tokens(&self) -> Result<Vec<TokenRow>, StoreError>;
     /// Sets `revoked` on the token `id` unless already set; whether it did.
-    fn revoke_token(&self, id: &str, revoked: &str) -> Result<bool, BackendError>;
+    fn revoke_token(&self, id: &str, revoked: &str) -> Result<bool, StoreError>;
     /// The token row whose `sha256` is this (revoked or not).
-    fn token_by_sha256(&self, sha256: &str) -> Result<Option<TokenRow>, BackendError>;
+    fn token_by_sha256(&self, sha256: &str) -> Result<Option<TokenRow>, StoreError>;
     /// Makes every commit durable against power loss, not only against a
     /// crash of the process (see the README's *Audit trail*).
-    fn sync_every_commit(&self) -> Result<(), BackendError> {
+    fn sync_every_commit(&self) -> Result<(), StoreError> {
         Ok(())
     }
     /// Tunes the store for a process that makes one call and exits.
-    fn short_lived(&self) -> Result<(), BackendError> {
+    fn short_lived(&self) -> Result<(), StoreError> {
         Ok(())
     }
-}
-
-/// The columns of `audit_events`, in the order the backends read them.
-pub(crate) const AUDIT_COLUMNS: &str = "id, time, time_unix, operation, workflow_id, node_id, \
-     token_id, username_requested, username_resolved, outcome, host_error, duration_us";
-
-/// The columns of `mcp_tokens`, in the order the backends read them.
-pub(crate) const TOKEN_COLUMNS: &str = "id, sha256, workflow_id, node_id, label, created, revoked";
-
-/// One row of `mcp_tokens` (schema.sql): an MCP bearer token's binding to a
-/// tool node. The token itself is never stored, only its SHA-256.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct TokenRow {
-    pub id: String,
-    /// Lowercase hex SHA-256 of the token's text.
-    #[serde(skip)]
-    pub sha256: String,
-    pub workflow_id: String,
-    pub node_id: String,
-    pub label: Option<String>,
-    /// UTC RFC 3339.
-    pub created: String,
-    /// UTC RFC 3339; `None` while the token is live.
-    pub revoked: Option<String>,
 }
 
 /// What `create_agent_user` did.
@@ -131,7 +167,7 @@ impl Store {
     /// `--db`: a PostgreSQL URL (`postgres://...`, `postgresql://...`) or
     /// key-value connection string (`host=/path/to/socket dbname=...`),
     /// else the path of an SQLite file.
-    pub fn open(db: &str) -> Result<Self> {
+    pub fn open(db: &str) -> Result<Self, StoreError> {
         if is_postgres(db) {
             Self::open_postgres(db)
         } else {
@@ -140,33 +176,32 @@ impl Store {
     }
 
     #[cfg(feature = "postgres")]
-    fn open_postgres(db: &str) -> Result<Self> {
+    fn open_postgres(db: &str) -> Result<Self, StoreError> {
         Self::postgres(db, PostgresOptions::default())
     }
 
     /// Without the `postgres` feature, a PostgreSQL URL is refused in words
     /// (not quoted: it may hold a password).
     #[cfg(not(feature = "postgres"))]
-    fn open_postgres(_db: &str) -> Result<Self> {
-        bail!(
-            "a PostgreSQL database was named, but this build of totp-host has no \
-             PostgreSQL store (its `postgres` feature)"
-        )
+    fn open_postgres(_db: &str) -> Result<Self, StoreError> {
+        Err(StoreError::NoPostgres)
     }
 
-    /// An SQLite file, created with the schema when missing.
-    pub fn sqlite(path: &Path) -> Result<Self> {
+    /// An SQLite file, created with the schema when missing, upgraded when
+    /// older; refused when newer ([`StoreError::NewerSchema`]).
+    pub fn sqlite(path: &Path) -> Result<Self, StoreError> {
         Ok(Self::over(Box::new(sqlite::SqliteBackend::open(path)?)))
     }
 
     /// A private in-memory SQLite store (tests, examples).
-    pub fn in_memory() -> Result<Self> {
+    pub fn in_memory() -> Result<Self, StoreError> {
         Ok(Self::over(Box::new(sqlite::SqliteBackend::in_memory()?)))
     }
 
-    /// A PostgreSQL database; the schema is created when missing.
+    /// A PostgreSQL database; the schema is created when missing, upgraded
+    /// when older; refused when newer ([`StoreError::NewerSchema`]).
     #[cfg(feature = "postgres")]
-    pub fn postgres(connection: &str, options: PostgresOptions) -> Result<Self> {
+    pub fn postgres(connection: &str, options: PostgresOptions) -> Result<Self, StoreError> {
         Ok(Self::over(Box::new(postgres::PostgresBackend::connect(
             connection, options,
         )?)))
@@ -191,7 +226,7 @@ impl Store {
         self.queries.load(Ordering::Relaxed)
     }
 
-    fn counted<T>(&self, result: Result<T, BackendError>) -> Result<T, HostError> {
+    fn counted<T>(&self, result: Result<T, StoreError>) -> Result<T, HostError> {
         self.queries.fetch_add(1, Ordering::Relaxed);
         result.map_err(|error| HostError::Unavailable(error.to_string()))
     }
@@ -202,17 +237,17 @@ impl Store {
         username: &str,
         is_agent: bool,
         totp_secret: Option<&str>,
-    ) -> Result<()> {
-        Ok(self.backend.put_user(&UserRow {
+    ) -> Result<(), StoreError> {
+        self.backend.put_user(&UserRow {
             username: username.to_owned(),
             is_agent,
             totp_secret: totp_secret.map(str::to_owned),
-        })?)
+        })
     }
 
     /// Creates the workflow row when missing, setting its slug.
-    pub fn put_workflow(&self, workflow_id: &str, slug: Option<&str>) -> Result<()> {
-        Ok(self.backend.put_workflow(workflow_id, slug)?)
+    pub fn put_workflow(&self, workflow_id: &str, slug: Option<&str>) -> Result<(), StoreError> {
+        self.backend.put_workflow(workflow_id, slug)
     }
 
     /// Adds an edge (duplicates are kept, as a graph editor may create them).
@@ -222,14 +257,13 @@ impl Store {
         source: &str,
         target: &str,
         label: &str,
-    ) -> Result<()> {
-        Ok(self
-            .backend
-            .put_edge(&edge(workflow_id, source, target, label), false)?)
+    ) -> Result<(), StoreError> {
+        self.backend
+            .put_edge(&edge(workflow_id, source, target, label), false)
     }
 
     /// Writes every row of `tables` as is (tests, fixtures).
-    pub fn import(&self, tables: &Tables) -> Result<()> {
+    pub fn import(&self, tables: &Tables) -> Result<(), StoreError> {
         for user in &tables.users {
             self.backend.put_user(user)?;
         }
@@ -251,10 +285,10 @@ impl Store {
         slug: &str,
         tool_node: &str,
         agent_node: &str,
-    ) -> Result<()> {
+    ) -> Result<(), StoreError> {
         self.backend.put_workflow(workflow_id, Some(slug))?;
         let tool_edge = edge(workflow_id, tool_node, agent_node, TOOL_EDGE_LABEL);
-        Ok(self.backend.put_edge(&tool_edge, true)?)
+        self.backend.put_edge(&tool_edge, true)
     }
 
     /// The reference platform's `create_agent_user`: the agent behind the
@@ -266,14 +300,15 @@ impl Store {
         &self,
         tool_node: &NodeRef,
         secret: Option<&str>,
-    ) -> Result<Provisioned> {
+    ) -> Result<Provisioned, StoreError> {
         let Some(key) = &self.key else {
-            bail!("creating agent users needs the store key: their secrets are stored sealed");
+            return Err(StoreError::NeedsKey("creating agent users"));
         };
-        let username = resolve_agent(self, tool_node).map_err(|e| format_err!("{e}"))?;
+        let username =
+            resolve_agent(self, tool_node).map_err(|e| StoreError::NoAgent(e.to_string()))?;
         let secret = match secret {
             Some(given) => {
-                TotpKey::parse(given).map_err(|e| format_err!("invalid secret: {e}"))?;
+                TotpKey::parse(given).map_err(|e| StoreError::InvalidSecret(e.to_string()))?;
                 Zeroizing::new(given.to_owned())
             }
             None => fresh_secret()?,
@@ -291,9 +326,7 @@ impl Store {
             });
         }
         match self.backend.user(&username)? {
-            Some(existing) if !existing.is_agent => {
-                bail!("user {username} exists and is not an agent user; refusing to change it")
-            }
+            Some(existing) if !existing.is_agent => Err(StoreError::NotAnAgent(username)),
             _ => Ok(Provisioned {
                 username,
                 already_existed: true,
@@ -303,65 +336,63 @@ impl Store {
     }
 
     /// The recorded audit events that pass `filter`, newest first.
-    pub fn audit_events(&self, filter: &AuditFilter) -> Result<Vec<AuditEvent>, AuditError> {
-        Ok(self.backend.audit_events(filter)?)
+    pub fn audit_events(&self, filter: &AuditFilter) -> Result<Vec<AuditEvent>, StoreError> {
+        self.backend.audit_events(filter)
     }
 
     /// Deletes the audit events from before the Unix time `before`;
     /// returns how many.
-    pub fn prune_audit_events(&self, before: i64) -> Result<usize, AuditError> {
-        Ok(self.backend.prune_audit(before)?)
+    pub fn prune_audit_events(&self, before: i64) -> Result<usize, StoreError> {
+        self.backend.prune_audit(before)
     }
 
     /// Records a new MCP token row (see `crate::mcp::tokens`).
-    pub fn insert_token(&self, token: &TokenRow) -> Result<(), BackendError> {
+    pub fn insert_token(&self, token: &TokenRow) -> Result<(), StoreError> {
         self.backend.insert_token(token)
     }
 
     /// Every MCP token row, oldest first (hashes included; never the tokens).
-    pub fn tokens(&self) -> Result<Vec<TokenRow>, BackendError> {
+    pub fn tokens(&self) -> Result<Vec<TokenRow>, StoreError> {
         self.backend.tokens()
     }
 
     /// Marks the token `id` revoked at `revoked` (RFC 3339); false when there
     /// is no such token or it was revoked already.
-    pub fn revoke_token(&self, id: &str, revoked: &str) -> Result<bool, BackendError> {
+    pub fn revoke_token(&self, id: &str, revoked: &str) -> Result<bool, StoreError> {
         self.backend.revoke_token(id, revoked)
     }
 
     /// The token row with this SHA-256 (hex), revoked or not.
-    pub fn token_by_sha256(&self, sha256: &str) -> Result<Option<TokenRow>, BackendError> {
+    pub fn token_by_sha256(&self, sha256: &str) -> Result<Option<TokenRow>, StoreError> {
         self.backend.token_by_sha256(sha256)
     }
 
     /// Every commit synced to disk (SQLite `synchronous=FULL`); PostgreSQL
     /// commits are durable as the server is configured.
-    pub fn sync_every_commit(&self) -> Result<()> {
-        Ok(self.backend.sync_every_commit()?)
+    pub fn sync_every_commit(&self) -> Result<(), StoreError> {
+        self.backend.sync_every_commit()
     }
 
     /// For a process that opens the store, makes one call and exits (the
     /// CLI): with SQLite, no checkpoint on every close, and a small WAL
     /// (see `store/sqlite.rs`).
-    pub fn short_lived(self) -> Result<Self> {
+    pub fn short_lived(self) -> Result<Self, StoreError> {
         self.backend.short_lived()?;
         Ok(self)
     }
 
     /// `store encrypt`: seals every plain-text secret, in one transaction;
     /// returns how many rows it rewrote.
-    pub fn seal_plain_secrets(&self) -> Result<usize> {
+    pub fn seal_plain_secrets(&self) -> Result<usize, StoreError> {
         let Some(key) = &self.key else {
-            bail!("sealing secrets needs the store key");
+            return Err(StoreError::NeedsKey("sealing secrets"));
         };
-        Ok(self.backend.rewrite_secrets(&mut |username, secret| {
+        self.backend.rewrite_secrets(&mut |username, secret| {
             if is_sealed(secret) || secret.trim().is_empty() {
                 return Ok(None);
             }
-            key.seal(username, secret)
-                .map(Some)
-                .map_err(|e| BackendError(e.to_string()))
-        })?)
+            Ok(Some(key.seal(username, secret)?))
+        })
     }
 }
 
@@ -380,9 +411,9 @@ pub fn is_postgres(db: &str) -> bool {
 }
 
 /// 20 random bytes (RFC 4226 §4 recommends 160 bits), base32 without padding.
-pub fn fresh_secret() -> Result<Zeroizing<String>> {
+pub fn fresh_secret() -> Result<Zeroizing<String>, StoreError> {
     let mut bytes = Zeroizing::new([0u8; 20]);
-    getrandom::fill(&mut bytes[..]).map_err(|e| format_err!("no randomness: {e}"))?;
+    getrandom::fill(&mut bytes[..]).map_err(|e| StoreError::NoRandomness(e.to_string()))?;
     Ok(Zeroizing::new(base32::encode(
         base32::Alphabet::Rfc4648 { padding: false },
         &bytes[..],
@@ -433,6 +464,8 @@ impl Directory for Store {
 /// call's own transaction discipline (one commit per event).
 impl AuditSink for Store {
     fn record(&self, event: &AuditEvent) -> Result<(), AuditError> {
-        Ok(self.backend.append_audit(event)?)
+        self.backend
+            .append_audit(event)
+            .map_err(|error| AuditError::Sink(Box::new(error)))
     }
 }

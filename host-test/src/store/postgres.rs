@@ -15,15 +15,16 @@ use std::time::Duration;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use tokio_postgres::NoTls;
-use wasmtime::Result;
-use wasmtime::error::Context;
 
-use super::{AUDIT_COLUMNS, Backend, BackendError, Rewrite, SCHEMA, TOKEN_COLUMNS, TokenRow};
+use super::sql::{self, Statement};
+use super::{
+    Backend, EdgeRow, Found, Rewrite, SCHEMA, SCHEMA_VERSION, StoreError, TokenRow, UserRow,
+    VERSION_1_TABLES, upgrade_plan,
+};
 use crate::audit::{AuditEvent, AuditFilter};
-use crate::memory::{EdgeRow, UserRow};
 
-/// Serialises schema creation across hosts starting at once (an arbitrary
-/// constant: "totp" in ASCII).
+/// Serialises schema creation and upgrades across hosts starting at once
+/// (an arbitrary constant: "totp" in ASCII).
 const SCHEMA_LOCK: i64 = 0x746f_7470;
 
 /// Pool and timeout settings.
@@ -51,16 +52,23 @@ pub struct PostgresBackend {
     timeout: Duration,
 }
 
-fn failed(error: impl std::fmt::Display) -> BackendError {
-    BackendError(error.to_string())
+/// A setting-up step's failure, with the engine's error as its source.
+fn setup<E: std::error::Error + Send + Sync + 'static>(
+    what: &'static str,
+) -> impl FnOnce(E) -> StoreError {
+    move |error| StoreError::Setup {
+        what,
+        source: Box::new(error),
+    }
 }
 
 impl PostgresBackend {
-    /// Connects (checking the server answers) and creates the schema when
-    /// missing, in one transaction under an advisory lock.
-    pub fn connect(connection: &str, options: PostgresOptions) -> Result<Self> {
+    /// Connects (checking the server answers), and creates the schema when
+    /// missing or upgrades an older one, in one transaction under an
+    /// advisory lock; refuses a store of a newer version, changing nothing.
+    pub fn connect(connection: &str, options: PostgresOptions) -> Result<Self, StoreError> {
         let mut config = tokio_postgres::Config::from_str(connection)
-            .context("reading the PostgreSQL connection string")?;
+            .map_err(setup("reading the PostgreSQL connection string"))?;
         config.connect_timeout(options.timeout);
         config.options(format!(
             "-c statement_timeout={}",
@@ -73,7 +81,7 @@ impl PostgresBackend {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
-            .context("starting the PostgreSQL client's runtime")?;
+            .map_err(setup("starting the PostgreSQL client's runtime"))?;
         let manager = Manager::from_config(
             config,
             NoTls,
@@ -88,40 +96,51 @@ impl PostgresBackend {
             .create_timeout(Some(options.timeout))
             .recycle_timeout(Some(options.timeout))
             .build()
-            .context("creating the PostgreSQL connection pool")?;
+            .map_err(setup("creating the PostgreSQL connection pool"))?;
         let backend = PostgresBackend {
             runtime,
             pool,
             timeout: options.timeout,
         };
-        backend
-            .run(async |pool| {
-                let mut client = pool.get().await.map_err(failed)?;
-                let transaction = client.transaction().await.map_err(failed)?;
-                transaction
-                    .batch_execute(&format!("SELECT pg_advisory_xact_lock({SCHEMA_LOCK});"))
-                    .await
-                    .map_err(failed)?;
-                transaction.batch_execute(SCHEMA).await.map_err(failed)?;
-                transaction.commit().await.map_err(failed)
-            })
-            .context("preparing the PostgreSQL store")?;
+        backend.run(async |pool| {
+            let mut client = pool.get().await?;
+            let transaction = client.transaction().await?;
+            transaction
+                .batch_execute(&format!("SELECT pg_advisory_xact_lock({SCHEMA_LOCK});"))
+                .await?;
+            // Dropped without a commit (a newer store, a failed upgrade):
+            // rolled back, the store as it was.
+            let Some(upgrades) = upgrade_plan(found(&transaction).await?)? else {
+                return Ok(());
+            };
+            for upgrade in upgrades {
+                transaction.batch_execute(upgrade).await?;
+            }
+            transaction.batch_execute(SCHEMA).await?;
+            transaction
+                // `INTEGER`: an i32 to the client.
+                .execute(
+                    sql::SET_SCHEMA_VERSION.postgres,
+                    &[&(SCHEMA_VERSION as i32)],
+                )
+                .await?;
+            Ok(transaction.commit().await?)
+        })?;
         Ok(backend)
     }
 
     /// Runs one operation on the pool, within the deadline.
     fn run<T>(
         &self,
-        operation: impl AsyncFnOnce(&Pool) -> Result<T, BackendError>,
-    ) -> Result<T, BackendError> {
+        operation: impl AsyncFnOnce(&Pool) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
         self.runtime.block_on(async {
             tokio::time::timeout(self.timeout, operation(&self.pool))
                 .await
                 .unwrap_or_else(|_| {
-                    Err(BackendError(format!(
-                        "no answer from PostgreSQL within {} ms",
-                        self.timeout.as_millis()
-                    )))
+                    Err(StoreError::Timeout {
+                        millis: self.timeout.as_millis(),
+                    })
                 })
         })
     }
@@ -129,55 +148,101 @@ impl PostgresBackend {
     /// One statement with its parameters: the rows it returns.
     fn query(
         &self,
-        sql: &'static str,
+        statement: Statement,
         params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
-    ) -> Result<Vec<tokio_postgres::Row>, BackendError> {
+    ) -> Result<Vec<tokio_postgres::Row>, StoreError> {
         self.run(async |pool| {
-            let client = pool.get().await.map_err(failed)?;
-            let statement = client.prepare_cached(sql).await.map_err(failed)?;
-            client.query(&statement, params).await.map_err(failed)
+            let client = pool.get().await?;
+            let prepared = client.prepare_cached(statement.postgres).await?;
+            Ok(client.query(&prepared, params).await?)
         })
     }
 
     /// One statement with its parameters: how many rows it changed.
     fn execute(
         &self,
-        sql: &'static str,
+        statement: Statement,
         params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
-    ) -> Result<u64, BackendError> {
+    ) -> Result<u64, StoreError> {
         self.run(async |pool| {
-            let client = pool.get().await.map_err(failed)?;
-            let statement = client.prepare_cached(sql).await.map_err(failed)?;
-            client.execute(&statement, params).await.map_err(failed)
+            let client = pool.get().await?;
+            let prepared = client.prepare_cached(statement.postgres).await?;
+            Ok(client.execute(&prepared, params).await?)
         })
     }
 }
 
-fn user_row(row: &tokio_postgres::Row) -> Result<UserRow, BackendError> {
+/// What the database holds (in the connection's schema search path): no
+/// table of the store's, or its schema version.
+async fn found(transaction: &deadpool_postgres::Transaction<'_>) -> Result<Found, StoreError> {
+    let has_table = async |name: &str| -> Result<bool, StoreError> {
+        let row = transaction
+            .query_one("SELECT to_regclass($1) IS NOT NULL", &[&name])
+            .await?;
+        Ok(row.try_get(0)?)
+    };
+    if has_table("schema_version").await? {
+        let rows = transaction.query(sql::SCHEMA_VERSION.postgres, &[]).await?;
+        return match &rows[..] {
+            [row] => Ok(Found::Version(row.try_get::<_, i32>(0)?.into())),
+            _ => Err(StoreError::UnreadableSchemaVersion),
+        };
+    }
+    for table in VERSION_1_TABLES {
+        if has_table(table).await? {
+            return Ok(Found::Version(1));
+        }
+    }
+    Ok(Found::Empty)
+}
+
+fn user_row(row: &tokio_postgres::Row) -> Result<UserRow, StoreError> {
     Ok(UserRow {
-        username: row.try_get(0).map_err(failed)?,
-        is_agent: row
-            .try_get::<_, Option<i32>>(1)
-            .map_err(failed)?
-            .unwrap_or(0)
-            != 0,
-        totp_secret: row.try_get(2).map_err(failed)?,
+        username: row.try_get(0)?,
+        is_agent: row.try_get::<_, Option<i32>>(1)?.unwrap_or(0) != 0,
+        totp_secret: row.try_get(2)?,
+    })
+}
+
+fn audit_event(row: &tokio_postgres::Row) -> Result<AuditEvent, StoreError> {
+    Ok(AuditEvent {
+        id: row.try_get(0)?,
+        time: row.try_get(1)?,
+        time_unix: row.try_get(2)?,
+        operation: row.try_get(3)?,
+        workflow_id: row.try_get(4)?,
+        node_id: row.try_get(5)?,
+        token_id: row.try_get(6)?,
+        username_requested: row.try_get(7)?,
+        username_resolved: row.try_get(8)?,
+        outcome: row.try_get(9)?,
+        host_error: row.try_get(10)?,
+        duration_us: row.try_get(11)?,
+    })
+}
+
+fn token_row(row: &tokio_postgres::Row) -> Result<TokenRow, StoreError> {
+    Ok(TokenRow {
+        id: row.try_get(0)?,
+        sha256: row.try_get(1)?,
+        workflow_id: row.try_get(2)?,
+        node_id: row.try_get(3)?,
+        label: row.try_get(4)?,
+        created: row.try_get(5)?,
+        revoked: row.try_get(6)?,
     })
 }
 
 impl Backend for PostgresBackend {
-    fn user(&self, username: &str) -> Result<Option<UserRow>, BackendError> {
-        let rows = self.query(
-            "SELECT username, is_agent, totp_secret FROM users WHERE username = $1",
-            &[&username],
-        )?;
+    fn user(&self, username: &str) -> Result<Option<UserRow>, StoreError> {
+        let rows = self.query(sql::USER, &[&username])?;
         rows.first().map(user_row).transpose()
     }
 
-    fn workflow_slug(&self, workflow_id: &str) -> Result<Option<String>, BackendError> {
-        let rows = self.query("SELECT slug FROM workflows WHERE id = $1", &[&workflow_id])?;
+    fn workflow_slug(&self, workflow_id: &str) -> Result<Option<String>, StoreError> {
+        let rows = self.query(sql::WORKFLOW_SLUG, &[&workflow_id])?;
         match rows.first() {
-            Some(row) => row.try_get(0).map_err(failed),
+            Some(row) => Ok(row.try_get(0)?),
             None => Ok(None),
         }
     }
@@ -187,57 +252,42 @@ impl Backend for PostgresBackend {
         workflow_id: &str,
         source_node_id: &str,
         label: &str,
-    ) -> Result<Vec<String>, BackendError> {
-        self.query(
-            "SELECT target_node_id FROM workflow_edges \
-             WHERE workflow_id = $1 AND source_node_id = $2 AND edge_label = $3",
-            &[&workflow_id, &source_node_id, &label],
-        )?
-        .iter()
-        .map(|row| row.try_get(0).map_err(failed))
-        .collect()
+    ) -> Result<Vec<String>, StoreError> {
+        self.query(sql::EDGE_TARGETS, &[&workflow_id, &source_node_id, &label])?
+            .iter()
+            .map(|row| Ok(row.try_get(0)?))
+            .collect()
     }
 
-    fn insert_user(&self, row: &UserRow) -> Result<bool, BackendError> {
+    fn insert_user(&self, row: &UserRow) -> Result<bool, StoreError> {
         let inserted = self.execute(
-            "INSERT INTO users (username, is_agent, totp_secret) VALUES ($1, $2, $3) \
-             ON CONFLICT (username) DO NOTHING",
+            sql::INSERT_USER,
             &[&row.username, &i32::from(row.is_agent), &row.totp_secret],
         )?;
         Ok(inserted == 1)
     }
 
-    fn put_user(&self, row: &UserRow) -> Result<(), BackendError> {
+    fn put_user(&self, row: &UserRow) -> Result<(), StoreError> {
         self.execute(
-            "INSERT INTO users (username, is_agent, totp_secret) VALUES ($1, $2, $3) \
-             ON CONFLICT (username) DO UPDATE \
-             SET is_agent = excluded.is_agent, totp_secret = excluded.totp_secret",
+            sql::PUT_USER,
             &[&row.username, &i32::from(row.is_agent), &row.totp_secret],
         )
         .map(drop)
     }
 
-    fn put_workflow(&self, workflow_id: &str, slug: Option<&str>) -> Result<(), BackendError> {
-        self.execute(
-            "INSERT INTO workflows (id, slug) VALUES ($1, $2) \
-             ON CONFLICT (id) DO UPDATE SET slug = excluded.slug",
-            &[&workflow_id, &slug],
-        )
-        .map(drop)
+    fn put_workflow(&self, workflow_id: &str, slug: Option<&str>) -> Result<(), StoreError> {
+        self.execute(sql::PUT_WORKFLOW, &[&workflow_id, &slug])
+            .map(drop)
     }
 
-    fn put_edge(&self, edge: &EdgeRow, unless_present: bool) -> Result<(), BackendError> {
-        let sql = if unless_present {
-            "INSERT INTO workflow_edges (workflow_id, source_node_id, target_node_id, edge_label) \
-             SELECT $1, $2, $3, $4 WHERE NOT EXISTS (SELECT 1 FROM workflow_edges \
-             WHERE workflow_id = $1 AND source_node_id = $2 AND target_node_id = $3 \
-             AND edge_label = $4)"
+    fn put_edge(&self, edge: &EdgeRow, unless_present: bool) -> Result<(), StoreError> {
+        let statement = if unless_present {
+            sql::PUT_EDGE_UNLESS_PRESENT
         } else {
-            "INSERT INTO workflow_edges (workflow_id, source_node_id, target_node_id, edge_label) \
-             VALUES ($1, $2, $3, $4)"
+            sql::PUT_EDGE
         };
         self.execute(
-            sql,
+            statement,
             &[
                 &edge.workflow_id,
                 &edge.source_node_id,
@@ -248,43 +298,30 @@ impl Backend for PostgresBackend {
         .map(drop)
     }
 
-    fn rewrite_secrets(&self, rewrite: &mut Rewrite<'_>) -> Result<usize, BackendError> {
+    fn rewrite_secrets(&self, rewrite: &mut Rewrite<'_>) -> Result<usize, StoreError> {
         self.run(async |pool| {
-            let mut client = pool.get().await.map_err(failed)?;
-            let transaction = client.transaction().await.map_err(failed)?;
-            let rows = transaction
-                .query(
-                    "SELECT username, totp_secret FROM users \
-                     WHERE totp_secret IS NOT NULL FOR UPDATE",
-                    &[],
-                )
-                .await
-                .map_err(failed)?;
+            let mut client = pool.get().await?;
+            let transaction = client.transaction().await?;
+            let rows = transaction.query(sql::SECRETS_FOR_UPDATE, &[]).await?;
             let mut changed = 0;
             for row in rows {
-                let username: String = row.try_get(0).map_err(failed)?;
-                let secret = zeroize::Zeroizing::new(row.try_get::<_, String>(1).map_err(failed)?);
+                let username: String = row.try_get(0)?;
+                let secret = zeroize::Zeroizing::new(row.try_get::<_, String>(1)?);
                 if let Some(replacement) = rewrite(&username, &secret)? {
                     transaction
-                        .execute(
-                            "UPDATE users SET totp_secret = $1 WHERE username = $2",
-                            &[&replacement, &username],
-                        )
-                        .await
-                        .map_err(failed)?;
+                        .execute(sql::UPDATE_SECRET.postgres, &[&replacement, &username])
+                        .await?;
                     changed += 1;
                 }
             }
-            transaction.commit().await.map_err(failed)?;
+            transaction.commit().await?;
             Ok(changed)
         })
     }
 
-    fn append_audit(&self, event: &AuditEvent) -> Result<(), BackendError> {
+    fn append_audit(&self, event: &AuditEvent) -> Result<(), StoreError> {
         self.execute(
-            "INSERT INTO audit_events (id, time, time_unix, operation, workflow_id, node_id, \
-             token_id, username_requested, username_resolved, outcome, host_error, \
-             duration_us) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            sql::APPEND_AUDIT,
             &[
                 &event.id,
                 &event.time,
@@ -303,54 +340,27 @@ impl Backend for PostgresBackend {
         .map(drop)
     }
 
-    fn audit_events(&self, filter: &AuditFilter) -> Result<Vec<AuditEvent>, BackendError> {
-        let sql = format!(
-            "SELECT {AUDIT_COLUMNS} FROM audit_events \
-             WHERE ($1::BIGINT IS NULL OR time_unix >= $1) \
-             AND ($2::TEXT IS NULL OR username_requested = $2 OR username_resolved = $2) \
-             AND ($3::TEXT IS NULL OR workflow_id = $3) \
-             ORDER BY time_unix DESC, time DESC LIMIT $4"
-        );
-        let limit = filter.limit.map(|n| i64::try_from(n).unwrap_or(i64::MAX));
-        self.run(async |pool| {
-            let client = pool.get().await.map_err(failed)?;
-            let rows = client
-                .query(
-                    &sql,
-                    &[&filter.since, &filter.username, &filter.workflow, &limit],
-                )
-                .await
-                .map_err(failed)?;
-            rows.iter()
-                .map(|row| {
-                    Ok(AuditEvent {
-                        id: row.try_get(0).map_err(failed)?,
-                        time: row.try_get(1).map_err(failed)?,
-                        time_unix: row.try_get(2).map_err(failed)?,
-                        operation: row.try_get(3).map_err(failed)?,
-                        workflow_id: row.try_get(4).map_err(failed)?,
-                        node_id: row.try_get(5).map_err(failed)?,
-                        token_id: row.try_get(6).map_err(failed)?,
-                        username_requested: row.try_get(7).map_err(failed)?,
-                        username_resolved: row.try_get(8).map_err(failed)?,
-                        outcome: row.try_get(9).map_err(failed)?,
-                        host_error: row.try_get(10).map_err(failed)?,
-                        duration_us: row.try_get(11).map_err(failed)?,
-                    })
-                })
-                .collect()
-        })
+    fn audit_events(&self, filter: &AuditFilter) -> Result<Vec<AuditEvent>, StoreError> {
+        let limit = filter
+            .limit
+            .map_or(i64::MAX, |n| i64::try_from(n).unwrap_or(i64::MAX));
+        self.query(
+            sql::AUDIT_EVENTS,
+            &[&filter.since, &filter.username, &filter.workflow, &limit],
+        )?
+        .iter()
+        .map(audit_event)
+        .collect()
     }
 
-    fn prune_audit(&self, before: i64) -> Result<usize, BackendError> {
-        self.execute("DELETE FROM audit_events WHERE time_unix < $1", &[&before])
+    fn prune_audit(&self, before: i64) -> Result<usize, StoreError> {
+        self.execute(sql::PRUNE_AUDIT, &[&before])
             .map(|deleted| deleted as usize)
     }
 
-    fn insert_token(&self, token: &TokenRow) -> Result<(), BackendError> {
+    fn insert_token(&self, token: &TokenRow) -> Result<(), StoreError> {
         self.execute(
-            "INSERT INTO mcp_tokens (id, sha256, workflow_id, node_id, label, created, revoked) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            sql::INSERT_TOKEN,
             &[
                 &token.id,
                 &token.sha256,
@@ -364,43 +374,20 @@ impl Backend for PostgresBackend {
         .map(drop)
     }
 
-    fn tokens(&self) -> Result<Vec<TokenRow>, BackendError> {
-        let sql = format!("SELECT {TOKEN_COLUMNS} FROM mcp_tokens ORDER BY created, id");
-        self.run(async |pool| {
-            let client = pool.get().await.map_err(failed)?;
-            let rows = client.query(&sql, &[]).await.map_err(failed)?;
-            rows.iter().map(token_row).collect()
-        })
+    fn tokens(&self) -> Result<Vec<TokenRow>, StoreError> {
+        self.query(sql::TOKENS, &[])?
+            .iter()
+            .map(token_row)
+            .collect()
     }
 
-    fn revoke_token(&self, id: &str, revoked: &str) -> Result<bool, BackendError> {
-        self.execute(
-            "UPDATE mcp_tokens SET revoked = $2 WHERE id = $1 AND revoked IS NULL",
-            &[&id, &revoked],
-        )
-        .map(|changed| changed == 1)
+    fn revoke_token(&self, id: &str, revoked: &str) -> Result<bool, StoreError> {
+        self.execute(sql::REVOKE_TOKEN, &[&id, &revoked])
+            .map(|changed| changed == 1)
     }
 
-    fn token_by_sha256(&self, sha256: &str) -> Result<Option<TokenRow>, BackendError> {
-        // Spelled out rather than formatted from TOKEN_COLUMNS: `query`
-        // caches prepared statements by their &'static text.
-        let rows = self.query(
-            "SELECT id, sha256, workflow_id, node_id, label, created, revoked \
-             FROM mcp_tokens WHERE sha256 = $1",
-            &[&sha256],
-        )?;
+    fn token_by_sha256(&self, sha256: &str) -> Result<Option<TokenRow>, StoreError> {
+        let rows = self.query(sql::TOKEN_BY_SHA256, &[&sha256])?;
         rows.first().map(token_row).transpose()
     }
-}
-
-fn token_row(row: &tokio_postgres::Row) -> Result<TokenRow, BackendError> {
-    Ok(TokenRow {
-        id: row.try_get(0).map_err(failed)?,
-        sha256: row.try_get(1).map_err(failed)?,
-        workflow_id: row.try_get(2).map_err(failed)?,
-        node_id: row.try_get(3).map_err(failed)?,
-        label: row.try_get(4).map_err(failed)?,
-        created: row.try_get(5).map_err(failed)?,
-        revoked: row.try_get(6).map_err(failed)?,
-    })
 }

@@ -5,13 +5,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use rusqlite::config::DbConfig;
-use rusqlite::{Connection, OptionalExtension, params};
-use wasmtime::Result;
-use wasmtime::error::Context;
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
-use super::{AUDIT_COLUMNS, Backend, BackendError, Rewrite, SCHEMA, TOKEN_COLUMNS, TokenRow};
+use super::sql::{self, Statement};
+use super::{
+    Backend, EdgeRow, Found, Rewrite, SCHEMA, SCHEMA_VERSION, StoreError, TokenRow, UserRow,
+    VERSION_1_TABLES, upgrade_plan,
+};
 use crate::audit::{AuditEvent, AuditFilter};
-use crate::memory::{EdgeRow, UserRow};
 
 pub struct SqliteBackend {
     connection: Mutex<Connection>,
@@ -27,28 +28,29 @@ pub struct SqliteBackend {
 /// fsyncs) every few dozen processes replaces one on every close.
 const SHORT_LIVED_WAL_BYTES: u64 = 256 << 10;
 
-fn failed(error: rusqlite::Error) -> BackendError {
-    BackendError(error.to_string())
-}
-
 impl SqliteBackend {
-    /// Opens `path`, creating the file and the schema when missing.
-    pub fn open(path: &Path) -> Result<Self> {
+    /// Opens `path`, creating the file and the schema when missing, and
+    /// upgrading an older store's schema.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let cannot_open = |source: Box<dyn std::error::Error + Send + Sync>| StoreError::Open {
+            path: path.to_owned(),
+            source,
+        };
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent)
-                .with_context(|| format!("creating {}", parent.display()))?;
+            std::fs::create_dir_all(parent).map_err(|e| cannot_open(Box::new(e)))?;
         }
-        let connection =
-            Connection::open(path).with_context(|| format!("opening {}", path.display()))?;
-        Self::with_connection(connection)
-            .with_context(|| format!("preparing the store {}", path.display()))
+        let connection = Connection::open(path).map_err(|e| cannot_open(Box::new(e)))?;
+        Self::with_connection(connection).map_err(|error| match error {
+            StoreError::Sqlite(e) => cannot_open(Box::new(e)),
+            other => other,
+        })
     }
 
-    pub fn in_memory() -> Result<Self> {
+    pub fn in_memory() -> Result<Self, StoreError> {
         Self::with_connection(Connection::open_in_memory()?)
     }
 
-    fn with_connection(connection: Connection) -> Result<Self> {
+    fn with_connection(mut connection: Connection) -> Result<Self, StoreError> {
         // Overwrite what an update or delete frees, so that a secret sealed
         // by `store encrypt` leaves no plain copy in the file's free pages.
         connection.pragma_update(None, "secure_delete", true)?;
@@ -59,9 +61,11 @@ impl SqliteBackend {
         // crash of the process, and the last ones may be lost only when the
         // machine loses power (README, *Audit trail*).
         connection.busy_timeout(std::time::Duration::from_secs(10))?;
+        // The schema first: a store this host refuses is left as it was,
+        // its journal mode included.
+        prepare_schema(&mut connection)?;
         connection.pragma_update(None, "journal_mode", "WAL")?;
         connection.pragma_update(None, "synchronous", "NORMAL")?;
-        connection.execute_batch(SCHEMA)?;
         Ok(SqliteBackend {
             connection: Mutex::new(connection),
             short_lived: AtomicBool::new(false),
@@ -72,6 +76,70 @@ impl SqliteBackend {
         // A panic while holding the lock leaves SQLite itself consistent.
         self.connection.lock().unwrap_or_else(|e| e.into_inner())
     }
+
+    /// One statement with its parameters: how many rows it changed.
+    fn execute(
+        &self,
+        statement: Statement,
+        params: impl rusqlite::Params,
+    ) -> Result<usize, StoreError> {
+        Ok(self
+            .connection()
+            .prepare_cached(statement.sqlite)?
+            .execute(params)?)
+    }
+}
+
+/// What the file holds: no table of the store's, or its schema version.
+fn found(connection: &Connection) -> Result<Found, StoreError> {
+    let has_table = |name: &str| -> rusqlite::Result<bool> {
+        connection.query_row(
+            "SELECT EXISTS (SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?1)",
+            [name],
+            |row| row.get(0),
+        )
+    };
+    if has_table("schema_version")? {
+        let versions = connection
+            .prepare(sql::SCHEMA_VERSION.sqlite)?
+            .query_map([], |row| row.get::<_, i64>(0))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        return match versions[..] {
+            [version] => Ok(Found::Version(version)),
+            _ => Err(StoreError::UnreadableSchemaVersion),
+        };
+    }
+    for table in VERSION_1_TABLES {
+        if has_table(table)? {
+            return Ok(Found::Version(1));
+        }
+    }
+    Ok(Found::Empty)
+}
+
+/// Creates the schema in a new store, upgrades an older one, refuses a
+/// newer one. A current store is only read (no write lock); anything else
+/// is decided again and done under the write lock, in one transaction, so
+/// that a failure leaves the file as it was and two processes opening one
+/// old store upgrade it once.
+fn prepare_schema(connection: &mut Connection) -> Result<(), StoreError> {
+    {
+        let transaction = connection.transaction()?;
+        if upgrade_plan(found(&transaction)?)?.is_none() {
+            return Ok(());
+        }
+    }
+    let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let Some(upgrades) = upgrade_plan(found(&transaction)?)? else {
+        return Ok(());
+    };
+    for upgrade in upgrades {
+        transaction.execute_batch(upgrade)?;
+    }
+    transaction.execute_batch(SCHEMA)?;
+    transaction.execute(sql::SET_SCHEMA_VERSION.sqlite, [SCHEMA_VERSION])?;
+    transaction.commit()?;
+    Ok(())
 }
 
 impl Drop for SqliteBackend {
@@ -92,33 +160,27 @@ impl Drop for SqliteBackend {
 }
 
 impl Backend for SqliteBackend {
-    fn user(&self, username: &str) -> Result<Option<UserRow>, BackendError> {
-        self.connection()
-            .prepare_cached("SELECT username, is_agent, totp_secret FROM users WHERE username = ?1")
-            .and_then(|mut statement| {
-                statement
-                    .query_row([username], |row| {
-                        Ok(UserRow {
-                            username: row.get(0)?,
-                            is_agent: row.get::<_, Option<i64>>(1)?.unwrap_or(0) != 0,
-                            totp_secret: row.get(2)?,
-                        })
-                    })
-                    .optional()
+    fn user(&self, username: &str) -> Result<Option<UserRow>, StoreError> {
+        Ok(self
+            .connection()
+            .prepare_cached(sql::USER.sqlite)?
+            .query_row([username], |row| {
+                Ok(UserRow {
+                    username: row.get(0)?,
+                    is_agent: row.get::<_, Option<i64>>(1)?.unwrap_or(0) != 0,
+                    totp_secret: row.get(2)?,
+                })
             })
-            .map_err(failed)
+            .optional()?)
     }
 
-    fn workflow_slug(&self, workflow_id: &str) -> Result<Option<String>, BackendError> {
-        self.connection()
-            .prepare_cached("SELECT slug FROM workflows WHERE id = ?1")
-            .and_then(|mut statement| {
-                statement
-                    .query_row([workflow_id], |row| row.get::<_, Option<String>>(0))
-                    .optional()
-            })
-            .map(Option::flatten)
-            .map_err(failed)
+    fn workflow_slug(&self, workflow_id: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .connection()
+            .prepare_cached(sql::WORKFLOW_SLUG.sqlite)?
+            .query_row([workflow_id], |row| row.get::<_, Option<String>>(0))
+            .optional()?
+            .flatten())
     }
 
     fn edge_targets(
@@ -126,159 +188,110 @@ impl Backend for SqliteBackend {
         workflow_id: &str,
         source_node_id: &str,
         label: &str,
-    ) -> Result<Vec<String>, BackendError> {
-        self.connection()
-            .prepare_cached(
-                "SELECT target_node_id FROM workflow_edges \
-                 WHERE workflow_id = ?1 AND source_node_id = ?2 AND edge_label = ?3 \
-                 ORDER BY rowid",
-            )
-            .and_then(|mut statement| {
-                statement
-                    .query_map(params![workflow_id, source_node_id, label], |row| {
-                        row.get(0)
-                    })?
-                    .collect()
-            })
-            .map_err(failed)
+    ) -> Result<Vec<String>, StoreError> {
+        Ok(self
+            .connection()
+            .prepare_cached(sql::EDGE_TARGETS.sqlite)?
+            .query_map(params![workflow_id, source_node_id, label], |row| {
+                row.get(0)
+            })?
+            .collect::<rusqlite::Result<_>>()?)
     }
 
-    fn insert_user(&self, row: &UserRow) -> Result<bool, BackendError> {
-        self.connection()
-            .execute(
-                "INSERT INTO users (username, is_agent, totp_secret) VALUES (?1, ?2, ?3) \
-                 ON CONFLICT (username) DO NOTHING",
-                params![row.username, row.is_agent, row.totp_secret],
-            )
-            .map(|inserted| inserted == 1)
-            .map_err(failed)
+    fn insert_user(&self, row: &UserRow) -> Result<bool, StoreError> {
+        let inserted = self.execute(
+            sql::INSERT_USER,
+            params![row.username, row.is_agent, row.totp_secret],
+        )?;
+        Ok(inserted == 1)
     }
 
-    fn put_user(&self, row: &UserRow) -> Result<(), BackendError> {
-        self.connection()
-            .execute(
-                "INSERT OR REPLACE INTO users (username, is_agent, totp_secret) VALUES (?1, ?2, ?3)",
-                params![row.username, row.is_agent, row.totp_secret],
-            )
+    fn put_user(&self, row: &UserRow) -> Result<(), StoreError> {
+        self.execute(
+            sql::PUT_USER,
+            params![row.username, row.is_agent, row.totp_secret],
+        )
+        .map(drop)
+    }
+
+    fn put_workflow(&self, workflow_id: &str, slug: Option<&str>) -> Result<(), StoreError> {
+        self.execute(sql::PUT_WORKFLOW, params![workflow_id, slug])
             .map(drop)
-            .map_err(failed)
     }
 
-    fn put_workflow(&self, workflow_id: &str, slug: Option<&str>) -> Result<(), BackendError> {
-        self.connection()
-            .execute(
-                "INSERT INTO workflows (id, slug) VALUES (?1, ?2) \
-                 ON CONFLICT (id) DO UPDATE SET slug = excluded.slug",
-                params![workflow_id, slug],
-            )
-            .map(drop)
-            .map_err(failed)
-    }
-
-    fn put_edge(&self, edge: &EdgeRow, unless_present: bool) -> Result<(), BackendError> {
-        let sql = if unless_present {
-            "INSERT INTO workflow_edges (workflow_id, source_node_id, target_node_id, edge_label) \
-             SELECT ?1, ?2, ?3, ?4 WHERE NOT EXISTS (SELECT 1 FROM workflow_edges \
-             WHERE workflow_id = ?1 AND source_node_id = ?2 AND target_node_id = ?3 \
-             AND edge_label = ?4)"
+    fn put_edge(&self, edge: &EdgeRow, unless_present: bool) -> Result<(), StoreError> {
+        let statement = if unless_present {
+            sql::PUT_EDGE_UNLESS_PRESENT
         } else {
-            "INSERT INTO workflow_edges (workflow_id, source_node_id, target_node_id, edge_label) \
-             VALUES (?1, ?2, ?3, ?4)"
+            sql::PUT_EDGE
         };
-        self.connection()
-            .execute(
-                sql,
-                params![
-                    edge.workflow_id,
-                    edge.source_node_id,
-                    edge.target_node_id,
-                    edge.edge_label
-                ],
-            )
-            .map(drop)
-            .map_err(failed)
+        self.execute(
+            statement,
+            params![
+                edge.workflow_id,
+                edge.source_node_id,
+                edge.target_node_id,
+                edge.edge_label
+            ],
+        )
+        .map(drop)
     }
 
-    fn rewrite_secrets(&self, rewrite: &mut Rewrite<'_>) -> Result<usize, BackendError> {
+    fn rewrite_secrets(&self, rewrite: &mut Rewrite<'_>) -> Result<usize, StoreError> {
         let mut connection = self.connection();
-        let transaction = connection.transaction().map_err(failed)?;
-        let rows: Vec<(String, zeroize::Zeroizing<String>)> = {
-            let mut statement = transaction
-                .prepare("SELECT username, totp_secret FROM users WHERE totp_secret IS NOT NULL")
-                .map_err(failed)?;
-            statement
-                .query_map([], |row| {
-                    Ok((row.get(0)?, zeroize::Zeroizing::new(row.get(1)?)))
-                })
-                .and_then(|rows| rows.collect())
-                .map_err(failed)?
-        };
+        // The write lock from the start: no other writer changes a secret
+        // between this read and the update.
+        let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let rows: Vec<(String, zeroize::Zeroizing<String>)> = transaction
+            .prepare(sql::SECRETS.sqlite)?
+            .query_map([], |row| {
+                Ok((row.get(0)?, zeroize::Zeroizing::new(row.get(1)?)))
+            })?
+            .collect::<rusqlite::Result<_>>()?;
         let mut changed = 0;
         for (username, secret) in rows {
             if let Some(replacement) = rewrite(&username, &secret)? {
-                transaction
-                    .execute(
-                        "UPDATE users SET totp_secret = ?1 WHERE username = ?2",
-                        params![replacement, username],
-                    )
-                    .map_err(failed)?;
+                transaction.execute(sql::UPDATE_SECRET.sqlite, params![replacement, username])?;
                 changed += 1;
             }
         }
-        transaction.commit().map_err(failed)?;
+        transaction.commit()?;
         // The replaced rows' pages still hold the old secrets in the main
         // file until a checkpoint copies the new pages over them (and
         // `secure_delete` zeroes what they freed); do it now rather than
         // whenever the WAL next fills up.
-        connection
-            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
-            .map_err(failed)?;
+        connection.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
         Ok(changed)
     }
 
-    fn append_audit(&self, event: &AuditEvent) -> Result<(), BackendError> {
-        self.connection()
-            .prepare_cached(
-                "INSERT INTO audit_events (id, time, time_unix, operation, workflow_id, \
-                 node_id, token_id, username_requested, username_resolved, outcome, \
-                 host_error, duration_us) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-            )
-            .and_then(|mut statement| {
-                statement.execute(params![
-                    event.id,
-                    event.time,
-                    event.time_unix,
-                    event.operation,
-                    event.workflow_id,
-                    event.node_id,
-                    event.token_id,
-                    event.username_requested,
-                    event.username_resolved,
-                    event.outcome,
-                    event.host_error,
-                    event.duration_us,
-                ])
-            })
-            .map(drop)
-            .map_err(failed)
+    fn append_audit(&self, event: &AuditEvent) -> Result<(), StoreError> {
+        self.execute(
+            sql::APPEND_AUDIT,
+            params![
+                event.id,
+                event.time,
+                event.time_unix,
+                event.operation,
+                event.workflow_id,
+                event.node_id,
+                event.token_id,
+                event.username_requested,
+                event.username_resolved,
+                event.outcome,
+                event.host_error,
+                event.duration_us,
+            ],
+        )
+        .map(drop)
     }
 
-    fn audit_events(&self, filter: &AuditFilter) -> Result<Vec<AuditEvent>, BackendError> {
-        let connection = self.connection();
-        let sql = format!(
-            "SELECT {AUDIT_COLUMNS} FROM audit_events \
-             WHERE (?1 IS NULL OR time_unix >= ?1) \
-             AND (?2 IS NULL OR username_requested = ?2 OR username_resolved = ?2) \
-             AND (?3 IS NULL OR workflow_id = ?3) \
-             ORDER BY time_unix DESC, time DESC LIMIT ?4"
-        );
-        // SQLite reads a negative LIMIT as none.
+    fn audit_events(&self, filter: &AuditFilter) -> Result<Vec<AuditEvent>, StoreError> {
         let limit = filter
             .limit
-            .map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX));
-        let mut statement = connection.prepare(&sql).map_err(failed)?;
-        statement
+            .map_or(i64::MAX, |n| i64::try_from(n).unwrap_or(i64::MAX));
+        Ok(self
+            .connection()
+            .prepare_cached(sql::AUDIT_EVENTS.sqlite)?
             .query_map(
                 params![filter.since, filter.username, filter.workflow, limit],
                 |row| {
@@ -297,18 +310,15 @@ impl Backend for SqliteBackend {
                         duration_us: row.get(11)?,
                     })
                 },
-            )
-            .and_then(|rows| rows.collect())
-            .map_err(failed)
+            )?
+            .collect::<rusqlite::Result<_>>()?)
     }
 
-    fn prune_audit(&self, before: i64) -> Result<usize, BackendError> {
-        self.connection()
-            .execute("DELETE FROM audit_events WHERE time_unix < ?1", [before])
-            .map_err(failed)
+    fn prune_audit(&self, before: i64) -> Result<usize, StoreError> {
+        self.execute(sql::PRUNE_AUDIT, [before])
     }
 
-    fn short_lived(&self) -> Result<(), BackendError> {
+    fn short_lived(&self) -> Result<(), StoreError> {
         // A CLI call is a process. SQLite's checkpoint when the last
         // connection closes would cost every call two to four fsyncs and a
         // new WAL file; its automatic checkpoint would run in every process
@@ -316,67 +326,53 @@ impl Backend for SqliteBackend {
         // the WAL index does not know what earlier ones copied back. Both
         // off: `Drop` checkpoints and truncates past a size instead.
         let connection = self.connection();
-        connection
-            .set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)
-            .map_err(failed)?;
-        connection
-            .pragma_update(None, "wal_autocheckpoint", 0)
-            .map_err(failed)?;
+        connection.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)?;
+        connection.pragma_update(None, "wal_autocheckpoint", 0)?;
         self.short_lived.store(true, Ordering::Relaxed);
         Ok(())
     }
 
-    fn insert_token(&self, token: &TokenRow) -> Result<(), BackendError> {
-        self.connection()
-            .execute(
-                "INSERT INTO mcp_tokens (id, sha256, workflow_id, node_id, label, created, revoked) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![
-                    token.id,
-                    token.sha256,
-                    token.workflow_id,
-                    token.node_id,
-                    token.label,
-                    token.created,
-                    token.revoked
-                ],
-            )
-            .map(drop)
-            .map_err(failed)
+    fn insert_token(&self, token: &TokenRow) -> Result<(), StoreError> {
+        self.execute(
+            sql::INSERT_TOKEN,
+            params![
+                token.id,
+                token.sha256,
+                token.workflow_id,
+                token.node_id,
+                token.label,
+                token.created,
+                token.revoked
+            ],
+        )
+        .map(drop)
     }
 
-    fn tokens(&self) -> Result<Vec<TokenRow>, BackendError> {
-        let connection = self.connection();
-        let sql = format!("SELECT {TOKEN_COLUMNS} FROM mcp_tokens ORDER BY created, id");
-        let mut statement = connection.prepare(&sql).map_err(failed)?;
-        statement
-            .query_map([], token_row)
-            .and_then(|rows| rows.collect())
-            .map_err(failed)
+    fn tokens(&self) -> Result<Vec<TokenRow>, StoreError> {
+        Ok(self
+            .connection()
+            .prepare_cached(sql::TOKENS.sqlite)?
+            .query_map([], token_row)?
+            .collect::<rusqlite::Result<_>>()?)
     }
 
-    fn revoke_token(&self, id: &str, revoked: &str) -> Result<bool, BackendError> {
-        self.connection()
-            .execute(
-                "UPDATE mcp_tokens SET revoked = ?2 WHERE id = ?1 AND revoked IS NULL",
-                params![id, revoked],
-            )
-            .map(|changed| changed == 1)
-            .map_err(failed)
+    fn revoke_token(&self, id: &str, revoked: &str) -> Result<bool, StoreError> {
+        let changed = self.execute(sql::REVOKE_TOKEN, params![id, revoked])?;
+        Ok(changed == 1)
     }
 
-    fn token_by_sha256(&self, sha256: &str) -> Result<Option<TokenRow>, BackendError> {
-        let sql = format!("SELECT {TOKEN_COLUMNS} FROM mcp_tokens WHERE sha256 = ?1");
-        self.connection()
-            .prepare_cached(&sql)
-            .and_then(|mut statement| statement.query_row([sha256], token_row).optional())
-            .map_err(failed)
+    fn token_by_sha256(&self, sha256: &str) -> Result<Option<TokenRow>, StoreError> {
+        Ok(self
+            .connection()
+            .prepare_cached(sql::TOKEN_BY_SHA256.sqlite)?
+            .query_row([sha256], token_row)
+            .optional()?)
     }
 
-    fn sync_every_commit(&self) -> Result<(), BackendError> {
-        self.connection()
-            .pragma_update(None, "synchronous", "FULL")
-            .map_err(failed)
+    fn sync_every_commit(&self) -> Result<(), StoreError> {
+        Ok(self
+            .connection()
+            .pragma_update(None, "synchronous", "FULL")?)
     }
 }
 

@@ -2,7 +2,8 @@
 //! gives a clear error result; none panics the host or traps the guest
 //! unchecked. (The ordinary failures are conformance cases.)
 
-use totp_host::memory::{EdgeRow, FailureKind, Import, Tables, UserRow, WorkflowRow};
+use totp_host::memory::{FailureKind, Import};
+use totp_host::store::{EdgeRow, Tables, UserRow, WorkflowRow};
 use totp_host::{AccessPolicy, MemoryDirectory, NodeRef};
 
 use crate::util::*;

@@ -12,7 +12,8 @@ use std::sync::LazyLock;
 use get_totp_code::response::SHORT_SECRET_WARNING;
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use totp_host::memory::{Failure, Tables};
+use totp_host::memory::Failure;
+use totp_host::store::Tables;
 
 pub fn cases_path() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

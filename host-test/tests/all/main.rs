@@ -22,6 +22,7 @@ mod other_hosts;
 mod pg_server;
 mod postgres;
 mod python_venv;
+mod schema;
 mod secret_hygiene;
 mod standard_builds;
 mod util;

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use totp_host::memory::{EdgeRow, WorkflowRow};
+use totp_host::store::{EdgeRow, WorkflowRow};
 use totp_host::{Call, Clock, MemoryDirectory, NodeRef};
 
 /// `agent_{slug}_{agent node}` of the workflow below, so that the
