@@ -10,6 +10,7 @@
 /// One statement in both engines' spellings.
 #[derive(Debug, Clone, Copy)]
 pub struct Statement {
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
     pub postgres: &'static str,
     pub sqlite: &'static str,
 }
@@ -115,6 +116,7 @@ statement!(SECRETS = secrets!());
 /// [`SECRETS`] locking the rows until the rewrite commits, PostgreSQL's
 /// way (SQLite has no row locks: its rewrite holds the file's write lock
 /// from its first statement on).
+#[cfg(feature = "postgres")]
 pub const SECRETS_FOR_UPDATE: &str = concat!(secrets!(), " FOR UPDATE");
 
 statement!(UPDATE_SECRET = "UPDATE users SET totp_secret = $1 WHERE username = $2");
