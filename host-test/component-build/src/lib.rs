@@ -181,15 +181,27 @@ fn try_build_script() -> Result<(), BuildError> {
         &OBELISK_ADAPTER,
         &guest::build(&OBELISK_ADAPTER, &root, &target_dir)?,
     )?;
+    // Each provider once, though several builds share one.
+    let mut providers: Vec<(WasmPackage, Vec<u8>)> = Vec::new();
     for build in STANDARD_BUILDS {
-        let provider = componentize(
-            &build.provider,
-            &guest::build(&build.provider, &root, &target_dir)?,
-        )?;
+        if !providers
+            .iter()
+            .any(|(package, _)| *package == build.provider)
+        {
+            let module = guest::build(&build.provider, &root, &target_dir)?;
+            providers.push((build.provider, componentize(&build.provider, &module)?));
+        }
+    }
+    for build in STANDARD_BUILDS {
+        let provider = &providers
+            .iter()
+            .find(|(package, _)| *package == build.provider)
+            .expect("built above")
+            .1;
         let composed = if build.activity {
-            compose::activity_build(&component, &provider, &adapter)?
+            compose::activity_build(&component, provider, &adapter)?
         } else {
-            compose::standard_build(&component, &provider)?
+            compose::standard_build(&component, provider)?
         };
         let name = build.file.trim_end_matches(".wasm").replace('_', "-");
         let composed = metadata

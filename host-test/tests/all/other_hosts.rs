@@ -28,7 +28,10 @@ use crate::python_venv::{repo_root, require, run, venv_python};
 pub fn require_oathtool() {
     static INSTALLED: OnceLock<()> = OnceLock::new();
     INSTALLED.get_or_init(|| {
-        if runs("oathtool", &["--version"]) || !runs("apt-get", &["--version"]) || !is_root() {
+        if runs("oathtool", &["--version"])
+            || !runs("apt-get", &["--version"])
+            || !crate::util::is_root()
+        {
             return;
         }
         eprintln!("installing oathtool with apt-get (second oracle of the conformance suites)");
@@ -48,13 +51,6 @@ fn runs(program: &str, args: &[&str]) -> bool {
         .args(args)
         .output()
         .is_ok_and(|out| out.status.success())
-}
-
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|out| out.stdout.trim_ascii() == b"0")
 }
 
 /// `npm ci` in host-test/js unless node_modules matches package-lock.json,

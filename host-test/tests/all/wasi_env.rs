@@ -4,10 +4,9 @@
 //! The wasmtime CLI and Obelisk tests read it; the judge is the one every
 //! host's results go through.
 
-use crate::judge::{CASES, Case};
+use totp_wasi_provider::config::MAX_USERS;
 
-/// The provider's limit on configured users.
-const MAX_USERS: usize = 16;
+use crate::judge::{CASES, Case};
 
 /// A configuration variable and its value.
 pub type Var = (String, String);
