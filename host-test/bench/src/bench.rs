@@ -1,4 +1,4 @@
-//! `totp-host bench` and `totp-host load`: the per-call cost of the tool in
+//! `totp-bench bench` and `totp-bench load`: the per-call cost of the tool in
 //! each way a host can run it, measured in one process so that ratios
 //! between them mean something on any machine, and a load run.
 
@@ -13,10 +13,10 @@ use serde::Serialize;
 use totp_host::{Audit, Call, Clock, NodeRef, SandboxConfig, Store, TotpTool};
 use wasmtime::Result;
 
-use crate::fixture::{
+use totp_bench::fixture::{
     BENCH_SECRET, BENCH_TIME, BENCH_USER, auto_resolve_call, bench_call, native_call,
 };
-use crate::floor::Floor;
+use totp_bench::floor::Floor;
 
 /// Rounds in which every mode, and pyotp, time one batch each.
 const ROUNDS: u64 = 20;
@@ -307,7 +307,7 @@ fn pyotp_json<S: serde::Serializer>(
     }
 }
 
-/// `totp-host bench`: prints the report as a table or as JSON.
+/// `totp-bench bench`: prints the report as a table or as JSON.
 pub fn bench(calls: u64, json: bool, python: &str) -> Result<ExitCode> {
     let report = run(calls, python)?;
     if json {
@@ -380,7 +380,7 @@ fn run(calls: u64, python: &str) -> Result<Report> {
     let floor = Floor::new(pooled.wasmtime_engine(), pooled.config())?;
     let mut warm_floor = floor.warm()?;
     for answer in [floor.fresh_call(BENCH_USER)?, warm_floor.call(BENCH_USER)?] {
-        if answer != crate::floor::ANSWER {
+        if answer != totp_bench::floor::ANSWER {
             wasmtime::bail!("the floor component answered {answer}");
         }
     }
@@ -630,7 +630,7 @@ struct LoadReport {
     rss_at_end_kib: u64,
 }
 
-/// `totp-host load`: prints the report; exit status 1 when a call failed.
+/// `totp-bench load`: prints the report; exit status 1 when a call failed.
 /// With a store, every call asks it for `username` (the store must hold
 /// that agent); otherwise the calls go to an in-memory agent.
 pub fn load(
@@ -712,7 +712,7 @@ fn resident_kib() -> u64 {
         .map_or(0, |pages| pages * 4)
 }
 
-/// One store's figures in `totp-host bench-stores`.
+/// One store's figures in `totp-bench bench-stores`.
 #[derive(Debug, Serialize)]
 struct StoreFigures {
     store: String,
@@ -728,7 +728,7 @@ struct StoreFigures {
 const STORE_WORKFLOW: &str = "wf-bench";
 const STORE_TOOL_NODE: &str = "tool_bench";
 
-/// `totp-host bench-stores STORE...`: the same calls against each store,
+/// `totp-bench bench-stores STORE...`: the same calls against each store,
 /// in one run: by username and auto-resolved through the tool edge (five
 /// imports), queries per call, and throughput by threads.
 pub fn bench_stores(calls: u64, stores: &[String], json: bool) -> Result<ExitCode> {
