@@ -12,11 +12,8 @@
 use wasmtime::component::Component;
 use wasmtime::error::Context;
 
+use totp_bench::floor;
 use totp_host::{SandboxConfig, TotpTool};
-
-#[path = "../src/bin/totp-host/floor.rs"]
-#[allow(dead_code)]
-mod floor;
 
 fn main() -> wasmtime::Result<()> {
     // As the CLI: one call per process, so no pool to reserve.
