@@ -6,23 +6,6 @@ use std::sync::{Arc, LazyLock, OnceLock};
 use serde_json::Value;
 use totp_host::{Audit, Call, Clock, Directory, MemoryDirectory, NodeRef, Store, TotpTool};
 
-/// Runs `totp-host` with `args`, which must succeed and print one JSON
-/// value (a report) on stdout.
-pub fn cli_report(args: &[&str]) -> Value {
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_totp-host"))
-        .args(args)
-        .output()
-        .expect("totp-host runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "totp-host {args:?}: {stdout} {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_str(stdout.trim())
-        .unwrap_or_else(|e| panic!("totp-host {args:?} printed no JSON ({e}): {stdout}"))
-}
-
 /// Compiling the component takes tens of milliseconds; do it once.
 pub fn tool() -> &'static TotpTool {
     static TOOL: OnceLock<TotpTool> = OnceLock::new();
