@@ -67,7 +67,7 @@ impl Code {
     /// most a `u32` has; codes have 6 to 8) as authenticator apps show it.
     /// Written digit by digit rather than through core::fmt, whose padding
     /// machinery and indirect calls cost a call more than the digits
-    /// themselves (see host-test/benches/README.md).
+    /// themselves (see host-test/bench/README.md).
     pub fn text(self) -> CodeText {
         let mut bytes = [b'0'; CodeText::CAPACITY];
         let mut start = bytes.len();

@@ -1,4 +1,4 @@
-//! The README's *Embedding from Rust* example; `cargo test` builds it, so
+//! The example in host-test/docs/embedding-rust.md; `cargo test` builds it, so
 //! the README cannot drift from the API. Run: `cargo run -p totp-host --example embed`.
 
 use std::sync::Arc;

@@ -63,8 +63,14 @@ impl TotpTool {
 
     /// An engine set up for `config`, whose epoch advances on its own.
     pub fn engine(config: &SandboxConfig) -> Result<Engine> {
-        let engine =
-            Engine::new(&config.engine_config()).context("creating the wasmtime engine")?;
+        Self::engine_from(&config.engine_config())
+    }
+
+    /// An engine from a wasmtime configuration that started as
+    /// [`SandboxConfig::engine_config`] and was adjusted (a profiler, say),
+    /// whose epoch advances on its own.
+    pub fn engine_from(wasmtime_config: &wasmtime::Config) -> Result<Engine> {
+        let engine = Engine::new(wasmtime_config).context("creating the wasmtime engine")?;
         sandbox::start_epoch_ticker(&engine);
         Ok(engine)
     }

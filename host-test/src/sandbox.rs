@@ -14,7 +14,7 @@ pub const EPOCH_TICK: Duration = Duration::from_millis(5);
 #[derive(Debug, Clone)]
 pub struct SandboxConfig {
     /// Linear memory one call may use. The component needs well under
-    /// 200 KiB for an ordinary call (see the README's figures).
+    /// 200 KiB for an ordinary call (see host-test/docs/performance.md).
     pub memory_limit: usize,
     /// Wall-clock time one call may run guest code before it is stopped.
     pub deadline: Duration,
@@ -23,10 +23,6 @@ pub struct SandboxConfig {
     pub pooling: bool,
     /// Calls that may be in flight at once when pooling.
     pub max_concurrent_calls: u32,
-    /// Write `/tmp/perf-<pid>.map` naming the compiled guest functions, so
-    /// that `perf report` can attribute samples to them (profiling only:
-    /// `totp-host load --perf-map`).
-    pub perf_map: bool,
 }
 
 impl Default for SandboxConfig {
@@ -36,7 +32,6 @@ impl Default for SandboxConfig {
             deadline: Duration::from_secs(1),
             pooling: true,
             max_concurrent_calls: 256,
-            perf_map: false,
         }
     }
 }
@@ -49,9 +44,6 @@ impl SandboxConfig {
         // Traps carry no guest backtrace: nothing here needs one, and
         // capturing it costs time on every trap.
         config.wasm_backtrace_max_frames(None);
-        if self.perf_map {
-            config.profiler(wasmtime::ProfilingStrategy::PerfMap);
-        }
         if self.pooling {
             let mut pool = PoolingAllocationConfig::default();
             let slots = self.max_concurrent_calls.max(1);

@@ -138,7 +138,7 @@ class SqliteDirectory:
             return None
         name, is_agent, secret = rows[0]
         if secret is not None and secret.startswith(SEALED_PREFIX):
-            # Sealed by totp-host (README, *Secrets at rest*): this host does
+            # Sealed by totp-host (host-test/docs/security.md, *Secrets at rest*): this host does
             # not hold the key, so it reads plain-text stores only.
             raise Unavailable("cannot decrypt the stored secret (sealed secrets need totp-host)")
         return User(name, bool(is_agent or 0), secret)

@@ -5,7 +5,7 @@
 //! mostly are), then one at a time: every call decodes a secret, and the
 //! two-pass form (filter into a string, then the `base32` crate) was a
 //! tenth of a warm call in the profile, the byte-at-a-time loop alone still
-//! 8 % (see host-test/benches/README.md). The `base32` crate stays the
+//! 8 % (see host-test/bench/README.md). The `base32` crate stays the
 //! oracle: the fuzz target `base32` compares the two on every input it
 //! decodes.
 

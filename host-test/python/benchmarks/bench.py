@@ -1,6 +1,6 @@
 """The package's per-call cost, side by side in one process, as ratios.
 
-    python host-test/python/benchmarks/bench.py [--rust target/release/totp-host]
+    python host-test/python/benchmarks/bench.py [--rust target/release/totp-bench]
 
 Run it against a release install (`pip install ./host-test/python[langchain]`
 plus pyotp and sqlalchemy). Prints, each the best of several rounds:
@@ -9,7 +9,7 @@ plus pyotp and sqlalchemy). Prints, each the best of several rounds:
 - the package by username (a fresh sandboxed instance per call, a Python
   dict directory, a new `Call` per call), and auto-resolve (node given, no
   username: five imports), each as a ratio to pyotp;
-- with `--rust`, `totp-host bench`'s fresh-instance figure (the same call
+- with `--rust`, `totp-bench bench`'s fresh-instance figure (the same call
   from Rust) and the ratio of the Python call to it;
 - calls/s with 1 and 2 threads on one `TotpTool`, and their ratio;
 - the Pipelit drop-in (examples/pipelit_get_totp_code.py) against a
@@ -98,8 +98,8 @@ def throughput(tool: TotpTool, directory, threads: int, seconds: float = 1.5) ->
     return sum(counts) / seconds
 
 
-def rust_fresh_instance_us(totp_host: str) -> float:
-    out = subprocess.run([totp_host, "bench", "--json", "--calls", "20000"],
+def rust_fresh_instance_us(totp_bench: str) -> float:
+    out = subprocess.run([totp_bench, "bench", "--json", "--calls", "20000"],
                          check=True, capture_output=True, text=True).stdout
     figures = {f["mode"]: f["ns_per_call"] for f in json.loads(out)["figures"]}
     return figures["fresh instance (pooling)"] / 1000
@@ -182,7 +182,7 @@ def pipelit_figures(calls: int) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=5000)
-    parser.add_argument("--rust", metavar="TOTP_HOST", help="totp-host binary for the Rust figure")
+    parser.add_argument("--rust", metavar="TOTP_BENCH", help="totp-bench binary for the Rust figure")
     args = parser.parse_args()
 
     tool = TotpTool()
@@ -204,7 +204,7 @@ def main() -> int:
     print(f"package, auto-resolve:            {auto:8.2f} us  {auto / pyotp_us:5.2f}x pyotp")
     if args.rust:
         rust = rust_fresh_instance_us(args.rust)
-        print(f"Rust (totp-host bench), fresh:    {rust:8.2f} us  package by username "
+        print(f"Rust (totp-bench bench), fresh:    {rust:8.2f} us  package by username "
               f"{by_username / rust:5.2f}x Rust")
     one = throughput(tool, directory, 1)
     two = throughput(tool, directory, 2)

@@ -6,18 +6,14 @@
 //! - `pytest_suite_passes`: `python -m pytest host-test/python/tests`.
 //! - `package_passes_the_conformance_cases`: the case file through the
 //!   package (`tests/run_cases.py` prints the results), judged by the same
-//!   checker as every other host's (`host-test/tests/all/judge.rs`).
-
-#[path = "../../tests/all/judge.rs"]
-mod judge;
-#[path = "../../tests/all/python_venv.rs"]
-mod python_venv;
+//!   checker as every other host's (`totp_test_support::judge`).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use python_venv::{repo_root, run, venv_python};
+use totp_test_support::judge;
+use totp_test_support::python::{repo_root, run, venv_python};
 
 fn package_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -1,7 +1,7 @@
 """Runs the conformance cases (path in argv[1]) through the package over a
 plain Python directory and prints one JSON object, case name to result
 text; `cargo test` judges it with the checker every host shares
-(host-test/tests/all/judge.rs, via tests/pytest.rs).
+(`totp_test_support::judge`, via tests/pytest.rs).
 
 A case's store is what `find_user` answers, so calls run under the
 "unrestricted" policy, as in the other hosts' runners.

@@ -17,8 +17,6 @@ pub(crate) mod sql;
 mod sqlite;
 
 use std::path::Path;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use get_totp_code::platform::{Directory, HostError, NodeRef, User};
 use get_totp_code::secret::TotpKey;
@@ -135,7 +133,7 @@ pub trait Backend: Send + Sync {
     /// The token row whose `sha256` is this (revoked or not).
     fn token_by_sha256(&self, sha256: &str) -> Result<Option<TokenRow>, StoreError>;
     /// Makes every commit durable against power loss, not only against a
-    /// crash of the process (see the README's *Audit trail*).
+    /// crash of the process (see host-test/docs/audit.md).
     fn sync_every_commit(&self) -> Result<(), StoreError> {
         Ok(())
     }
@@ -159,8 +157,6 @@ pub struct Provisioned {
 pub struct Store {
     backend: Box<dyn Backend>,
     key: Option<StoreKey>,
-    /// Queries made, for the benchmarks' queries-per-call figure.
-    queries: Arc<AtomicU64>,
 }
 
 impl Store {
@@ -208,11 +204,7 @@ impl Store {
     }
 
     fn over(backend: Box<dyn Backend>) -> Self {
-        Store {
-            backend,
-            key: None,
-            queries: Arc::default(),
-        }
+        Store { backend, key: None }
     }
 
     /// The store key that opens and seals secrets.
@@ -221,13 +213,7 @@ impl Store {
         self
     }
 
-    /// Lookups answered so far (one query each).
-    pub fn queries(&self) -> u64 {
-        self.queries.load(Ordering::Relaxed)
-    }
-
-    fn counted<T>(&self, result: Result<T, StoreError>) -> Result<T, HostError> {
-        self.queries.fetch_add(1, Ordering::Relaxed);
+    fn unavailable<T>(result: Result<T, StoreError>) -> Result<T, HostError> {
         result.map_err(|error| HostError::Unavailable(error.to_string()))
     }
 
@@ -422,7 +408,7 @@ pub fn fresh_secret() -> Result<Zeroizing<String>, StoreError> {
 
 impl Directory for Store {
     fn find_user(&self, username: &str) -> Result<Option<User>, HostError> {
-        let Some(row) = self.counted(self.backend.user(username))? else {
+        let Some(row) = Self::unavailable(self.backend.user(username))? else {
             return Ok(None);
         };
         let mut user = User {
@@ -444,7 +430,7 @@ impl Directory for Store {
     }
 
     fn workflow_slug(&self, workflow_id: &str) -> Result<Option<String>, HostError> {
-        self.counted(self.backend.workflow_slug(workflow_id))
+        Self::unavailable(self.backend.workflow_slug(workflow_id))
     }
 
     fn edge_targets(
@@ -453,7 +439,7 @@ impl Directory for Store {
         source_node_id: &str,
         label: &str,
     ) -> Result<Vec<String>, HostError> {
-        self.counted(
+        Self::unavailable(
             self.backend
                 .edge_targets(workflow_id, source_node_id, label),
         )

@@ -59,7 +59,7 @@ impl SqliteBackend {
         // readers go on during writes (WAL). NORMAL in WAL mode syncs at
         // checkpoints, not at every commit: a committed event survives a
         // crash of the process, and the last ones may be lost only when the
-        // machine loses power (README, *Audit trail*).
+        // machine loses power (host-test/docs/audit.md).
         connection.busy_timeout(std::time::Duration::from_secs(10))?;
         // The schema first: a store this host refuses is left as it was,
         // its journal mode included.

@@ -117,13 +117,8 @@ fn component_holds_no_path_of_this_machine() {
     assert!(contains(bytes, b"/cargo/registry/src/"));
 }
 
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack
-        .windows(needle.len())
-        .any(|window| window == needle)
-}
-
 use totp_component_build::guest::{self, GUEST};
+use totp_test_support::process::contains;
 
 /// Two checkouts at different paths, with different cargo homes, build the
 /// same guest bytes: the sources are copied elsewhere (the files git

@@ -8,18 +8,8 @@ use std::process::{Command, Output};
 use totp_host::cache::{self, Rejection};
 use totp_host::{Audit, SandboxConfig, StoreKey, TotpTool};
 
+use crate::util::TotpHost;
 use crate::util::{RFC6238, parse};
-
-fn totp_host(db: &Path, key: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_totp-host"))
-        .arg("--db")
-        .arg(db)
-        .arg("--key-file")
-        .arg(key)
-        .args(args)
-        .output()
-        .expect("totp-host runs")
-}
 
 fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
@@ -37,35 +27,27 @@ fn leaked(haystack: &[u8], secret: &str) -> Option<String> {
 }
 
 fn provision(db: &Path, key: &Path, secret: &str) {
-    let linked = totp_host(
-        db,
-        key,
-        &[
-            "link-tool",
-            "--workflow",
-            "wf-1",
-            "--slug",
-            "alpha",
-            "--tool-node",
-            "t1",
-            "--agent-node",
-            "a1",
-        ],
-    );
+    let linked = TotpHost::on(db).sealed(key).run(&[
+        "link-tool",
+        "--workflow",
+        "wf-1",
+        "--slug",
+        "alpha",
+        "--tool-node",
+        "t1",
+        "--agent-node",
+        "a1",
+    ]);
     assert!(linked.status.success(), "{linked:?}");
-    let created = totp_host(
-        db,
-        key,
-        &[
-            "create-agent-user",
-            "--workflow",
-            "wf-1",
-            "--tool-node",
-            "t1",
-            "--secret",
-            secret,
-        ],
-    );
+    let created = TotpHost::on(db).sealed(key).run(&[
+        "create-agent-user",
+        "--workflow",
+        "wf-1",
+        "--tool-node",
+        "t1",
+        "--secret",
+        secret,
+    ]);
     assert!(created.status.success(), "{created:?}");
 }
 
@@ -94,7 +76,7 @@ fn created_users_are_sealed_and_codes_unchanged() {
         "--at",
         "59",
     ];
-    let result = parse(&stdout(&totp_host(&db, &key, &get)));
+    let result = parse(&stdout(&TotpHost::on(&db).sealed(&key).run(&get)));
     assert_eq!(result["totp_code"], RFC6238.sha1_code(59));
 }
 
@@ -116,7 +98,7 @@ fn a_wrong_key_or_another_row_cannot_open_a_secret() {
 
     let other_key = dir.path().join("other.key");
     StoreKey::create_file(&other_key).unwrap();
-    let output = totp_host(&db, &other_key, &get);
+    let output = TotpHost::on(&db).sealed(&other_key).run(&get);
     assert_eq!(output.status.code(), Some(1));
     let result = parse(&stdout(&output));
     assert_eq!(result["error_code"], "host_error");
@@ -141,11 +123,10 @@ fn a_wrong_key_or_another_row_cannot_open_a_secret() {
             [&sealed],
         )
         .unwrap();
-    let output = totp_host(
-        &db,
-        &key,
-        &["get-totp-code", "--username", "agent_alpha_a2"],
-    );
+    let output =
+        TotpHost::on(&db)
+            .sealed(&key)
+            .run(&["get-totp-code", "--username", "agent_alpha_a2"]);
     let text = stdout(&output);
     assert_eq!(
         parse(&text)["error"],
@@ -155,7 +136,7 @@ fn a_wrong_key_or_another_row_cannot_open_a_secret() {
 
     // A key file others can read is refused.
     std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
-    let output = totp_host(&db, &key, &get);
+    let output = TotpHost::on(&db).sealed(&key).run(&get);
     assert_eq!(output.status.code(), Some(2));
     assert!(
         String::from_utf8_lossy(&output.stderr).contains("chmod 600"),
@@ -179,15 +160,15 @@ fn plain_rows_keep_working_until_store_encrypt_seals_them() {
     store.put_user("agent_x_3", true, None).unwrap();
     drop(store);
     let get = ["get-totp-code", "--username", "agent_x_1", "--at", "59"];
-    let before = stdout(&totp_host(&db, &key, &get));
+    let before = stdout(&TotpHost::on(&db).sealed(&key).run(&get));
     assert_eq!(parse(&before)["totp_code"], RFC6238.sha1_code(59));
 
-    let sealed = totp_host(&db, &key, &["store", "encrypt"]);
+    let sealed = TotpHost::on(&db).sealed(&key).run(&["store", "encrypt"]);
     assert!(sealed.status.success(), "{sealed:?}");
     assert_eq!(parse(&stdout(&sealed))["sealed"], 2);
     assert_eq!(leaked(&std::fs::read(&db).unwrap(), &secret), None);
-    assert_eq!(stdout(&totp_host(&db, &key, &get)), before);
-    let again = totp_host(&db, &key, &["store", "encrypt"]);
+    assert_eq!(stdout(&TotpHost::on(&db).sealed(&key).run(&get)), before);
+    let again = TotpHost::on(&db).sealed(&key).run(&["store", "encrypt"]);
     assert_eq!(parse(&stdout(&again))["sealed"], 0, "idempotent");
 }
 

@@ -15,7 +15,9 @@ use totp_host::{
     TotpTool,
 };
 
+use crate::util::TotpHost;
 use crate::util::*;
+use totp_test_support::process::contains;
 
 const AGENT: &str = "agent_wf_n1";
 
@@ -54,10 +56,6 @@ fn raw_bytes(path: &Path) -> Vec<u8> {
         }
     }
     bytes
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 #[track_caller]
@@ -362,15 +360,6 @@ fn concurrent_calls_lose_and_duplicate_no_event() {
     assert_eq!(issued, THREADS * CALLS / 2);
 }
 
-fn totp_host(db: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_totp-host"))
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .output()
-        .expect("totp-host runs")
-}
-
 fn stdout(output: &Output) -> String {
     assert!(
         output.status.code().is_some_and(|c| c < 2),
@@ -407,7 +396,7 @@ fn concurrent_cli_processes_record_every_call() {
         let output = child.wait_with_output().unwrap();
         assert!(output.status.code().is_some_and(|c| c < 2), "{output:?}");
     }
-    let events = json_lines(&totp_host(&db, &["audit", "--json"]));
+    let events = json_lines(&TotpHost::on(&db).run(&["audit", "--json"]));
     assert_eq!(events.len(), PROCESSES);
     let ids: HashSet<_> = events.iter().map(|e| e["id"].to_string()).collect();
     assert_eq!(ids.len(), PROCESSES);
@@ -425,15 +414,12 @@ fn many_cli_calls_keep_the_wal_small() {
     let wal = dir.path().join("store.sqlite3-wal");
     let mut largest = 0;
     for _ in 0..CALLS {
-        stdout(&totp_host(
-            &db,
-            &["get-totp-code", "--at", "59", "--username", AGENT],
-        ));
+        stdout(&TotpHost::on(&db).run(&["get-totp-code", "--at", "59", "--username", AGENT]));
         largest = largest.max(std::fs::metadata(&wal).map_or(0, |m| m.len()));
     }
     // The limit (256 KiB) plus one call's pages.
     assert!(largest <= 320 << 10, "the WAL grew to {largest} bytes");
-    let events = json_lines(&totp_host(&db, &["audit", "--json"]));
+    let events = json_lines(&TotpHost::on(&db).run(&["audit", "--json"]));
     assert_eq!(events.len(), CALLS);
 }
 
@@ -442,7 +428,7 @@ fn audit_command_lists_filters_and_prunes() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("store.sqlite3");
     drop(seeded_store(&db));
-    let code = |args: &[&str]| totp_host(&db, args);
+    let code = |args: &[&str]| TotpHost::on(&db).run(args);
     stdout(&code(&[
         "get-totp-code",
         "--workflow",

@@ -1,19 +1,11 @@
 //! The `totp-host` binary, as an operator runs it.
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
 
 use crate::util::RFC6238;
-
-fn totp_host(db: &std::path::Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_totp-host"))
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .output()
-        .expect("totp-host runs")
-}
+use crate::util::TotpHost;
 
 fn json(output: &Output) -> Value {
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -29,34 +21,28 @@ fn json(output: &Output) -> Value {
 fn provisioning_then_code_through_the_tool_node() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("nested").join("store.sqlite3");
-    let linked = totp_host(
-        &db,
-        &[
-            "link-tool",
-            "--workflow",
-            "wf-1",
-            "--slug",
-            "my-workflow",
-            "--tool-node",
-            "tool_totp",
-            "--agent-node",
-            "agent_abc123",
-        ],
-    );
+    let linked = TotpHost::on(&db).run(&[
+        "link-tool",
+        "--workflow",
+        "wf-1",
+        "--slug",
+        "my-workflow",
+        "--tool-node",
+        "tool_totp",
+        "--agent-node",
+        "agent_abc123",
+    ]);
     assert!(linked.status.success(), "{linked:?}");
 
-    let created = totp_host(
-        &db,
-        &[
-            "create-agent-user",
-            "--workflow",
-            "wf-1",
-            "--tool-node",
-            "tool_totp",
-            "--secret",
-            &RFC6238.sha1_secret(),
-        ],
-    );
+    let created = TotpHost::on(&db).run(&[
+        "create-agent-user",
+        "--workflow",
+        "wf-1",
+        "--tool-node",
+        "tool_totp",
+        "--secret",
+        &RFC6238.sha1_secret(),
+    ]);
     assert!(created.status.success(), "{created:?}");
     let created = json(&created);
     assert_eq!(created["username"], "agent_my-workflow_agent_abc123");
@@ -66,30 +52,24 @@ fn provisioning_then_code_through_the_tool_node() {
         "secret printed without --show-secret"
     );
 
-    let again = json(&totp_host(
-        &db,
-        &[
-            "create-agent-user",
-            "--workflow",
-            "wf-1",
-            "--tool-node",
-            "tool_totp",
-        ],
-    ));
+    let again = json(&TotpHost::on(&db).run(&[
+        "create-agent-user",
+        "--workflow",
+        "wf-1",
+        "--tool-node",
+        "tool_totp",
+    ]));
     assert_eq!(again["already_existed"], true);
 
-    let output = totp_host(
-        &db,
-        &[
-            "get-totp-code",
-            "--workflow",
-            "wf-1",
-            "--node",
-            "tool_totp",
-            "--at",
-            "59",
-        ],
-    );
+    let output = TotpHost::on(&db).run(&[
+        "get-totp-code",
+        "--workflow",
+        "wf-1",
+        "--node",
+        "tool_totp",
+        "--at",
+        "59",
+    ]);
     assert_eq!(output.status.code(), Some(0));
     let result = json(&output);
     assert_eq!(result["username"], "agent_my-workflow_agent_abc123");
@@ -100,22 +80,19 @@ fn provisioning_then_code_through_the_tool_node() {
 fn fresh_secrets_are_160_bits_and_shown_only_on_request() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("store.sqlite3");
-    let created = json(&totp_host(
-        &db,
-        &[
-            "create-agent-user",
-            "--workflow",
-            "wf-1",
-            "--tool-node",
-            "tool_x",
-            "--show-secret",
-        ],
-    ));
+    let created = json(&TotpHost::on(&db).run(&[
+        "create-agent-user",
+        "--workflow",
+        "wf-1",
+        "--tool-node",
+        "tool_x",
+        "--show-secret",
+    ]));
     // No tool edge: the reference fallback name.
     assert_eq!(created["username"], "agent_wf-1_tool_x");
     let secret = created["totp_secret"].as_str().unwrap();
     assert_eq!(secret.len(), 32, "20 bytes in unpadded base32");
-    let output = totp_host(&db, &["get-totp-code", "--username", "agent_wf-1_tool_x"]);
+    let output = TotpHost::on(&db).run(&["get-totp-code", "--username", "agent_wf-1_tool_x"]);
     assert_eq!(output.status.code(), Some(0), "{output:?}");
 }
 
@@ -123,17 +100,17 @@ fn fresh_secrets_are_160_bits_and_shown_only_on_request() {
 fn exit_status_follows_success() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("store.sqlite3");
-    let output = totp_host(&db, &["get-totp-code", "--username", "agent_nobody"]);
+    let output = TotpHost::on(&db).run(&["get-totp-code", "--username", "agent_nobody"]);
     assert_eq!(output.status.code(), Some(1));
     assert_eq!(json(&output)["error_code"], "user_not_found");
 
-    let output = totp_host(&db, &["get-totp-code"]);
+    let output = TotpHost::on(&db).run(&["get-totp-code"]);
     assert_eq!(output.status.code(), Some(1));
     assert_eq!(json(&output)["error_code"], "no_context");
 
-    let output = totp_host(&db, &["get-totp-code", "--workflow", "wf-1"]);
+    let output = TotpHost::on(&db).run(&["get-totp-code", "--workflow", "wf-1"]);
     assert_eq!(output.status.code(), Some(2), "--workflow needs --node");
-    let output = totp_host(&db, &["get-totp-code", "--at", "yesterday"]);
+    let output = TotpHost::on(&db).run(&["get-totp-code", "--at", "yesterday"]);
     assert_eq!(output.status.code(), Some(2));
 }
 
@@ -141,28 +118,25 @@ fn exit_status_follows_success() {
 fn invalid_secret_is_refused_before_storing() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("store.sqlite3");
-    let output = totp_host(
-        &db,
-        &[
-            "create-agent-user",
-            "--workflow",
-            "wf-1",
-            "--tool-node",
-            "tool_x",
-            "--secret",
-            "NOT*BASE32",
-        ],
-    );
+    let output = TotpHost::on(&db).run(&[
+        "create-agent-user",
+        "--workflow",
+        "wf-1",
+        "--tool-node",
+        "tool_x",
+        "--secret",
+        "NOT*BASE32",
+    ]);
     assert_eq!(output.status.code(), Some(2));
     assert!(!String::from_utf8_lossy(&output.stderr).contains("NOT*BASE32"));
-    let output = totp_host(&db, &["get-totp-code", "--username", "agent_wf-1_tool_x"]);
+    let output = TotpHost::on(&db).run(&["get-totp-code", "--username", "agent_wf-1_tool_x"]);
     assert_eq!(json(&output)["error_code"], "user_not_found");
 }
 
 #[test]
 fn describe_prints_the_tool_definition() {
     let dir = tempfile::tempdir().unwrap();
-    let output = totp_host(&dir.path().join("s.sqlite3"), &["describe"]);
+    let output = TotpHost::on(&dir.path().join("s.sqlite3")).run(&["describe"]);
     assert!(output.status.success());
     assert_eq!(json(&output)["name"], "get_totp_code");
 }
@@ -173,49 +147,43 @@ fn create_agent_user_accepts_and_validates_key_uris() {
     let db = dir.path().join("store.sqlite3");
     let secret = RFC6238.sha1_secret();
     let uri = format!("otpauth://totp/ACME:agent?secret={secret}&digits=8&issuer=ACME");
-    let created = totp_host(
-        &db,
-        &[
-            "create-agent-user",
-            "--workflow",
-            "wf-1",
-            "--tool-node",
-            "t1",
-            "--secret",
-            &uri,
-        ],
-    );
+    let created = TotpHost::on(&db).run(&[
+        "create-agent-user",
+        "--workflow",
+        "wf-1",
+        "--tool-node",
+        "t1",
+        "--secret",
+        &uri,
+    ]);
     assert!(created.status.success(), "{created:?}");
-    let result = json(&totp_host(
-        &db,
-        &["get-totp-code", "--username", "agent_wf-1_t1", "--at", "59"],
-    ));
+    let result = json(&TotpHost::on(&db).run(&[
+        "get-totp-code",
+        "--username",
+        "agent_wf-1_t1",
+        "--at",
+        "59",
+    ]));
     assert_eq!(result["totp_code"], RFC6238.sha1_code_8_digits(59));
     assert_eq!(result["digits"], 8);
 
     let bad = format!("otpauth://totp/a?secret={secret}&period=0");
-    let refused = totp_host(
-        &db,
-        &[
-            "create-agent-user",
-            "--workflow",
-            "wf-1",
-            "--tool-node",
-            "t2",
-            "--secret",
-            &bad,
-        ],
-    );
+    let refused = TotpHost::on(&db).run(&[
+        "create-agent-user",
+        "--workflow",
+        "wf-1",
+        "--tool-node",
+        "t2",
+        "--secret",
+        &bad,
+    ]);
     assert_eq!(refused.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert!(
         stderr.contains("period") && !stderr.contains(&secret),
         "{stderr}"
     );
-    let result = json(&totp_host(
-        &db,
-        &["get-totp-code", "--username", "agent_wf-1_t2"],
-    ));
+    let result = json(&TotpHost::on(&db).run(&["get-totp-code", "--username", "agent_wf-1_t2"]));
     assert_eq!(result["error_code"], "user_not_found", "nothing stored");
 }
 
@@ -226,30 +194,24 @@ fn policy_flag_widens_to_any_agent() {
     for (workflow, slug, tool, agent) in
         [("wf-1", "alpha", "t1", "a1"), ("wf-2", "beta", "t2", "a2")]
     {
-        totp_host(
-            &db,
-            &[
-                "link-tool",
-                "--workflow",
-                workflow,
-                "--slug",
-                slug,
-                "--tool-node",
-                tool,
-                "--agent-node",
-                agent,
-            ],
-        );
-        totp_host(
-            &db,
-            &[
-                "create-agent-user",
-                "--workflow",
-                workflow,
-                "--tool-node",
-                tool,
-            ],
-        );
+        TotpHost::on(&db).run(&[
+            "link-tool",
+            "--workflow",
+            workflow,
+            "--slug",
+            slug,
+            "--tool-node",
+            tool,
+            "--agent-node",
+            agent,
+        ]);
+        TotpHost::on(&db).run(&[
+            "create-agent-user",
+            "--workflow",
+            workflow,
+            "--tool-node",
+            tool,
+        ]);
     }
     let cross = [
         "get-totp-code",
@@ -260,9 +222,12 @@ fn policy_flag_widens_to_any_agent() {
         "--username",
         "agent_beta_a2",
     ];
-    assert_eq!(json(&totp_host(&db, &cross))["error_code"], "access_denied");
+    assert_eq!(
+        json(&TotpHost::on(&db).run(&cross))["error_code"],
+        "access_denied"
+    );
     let mut widened = vec!["--policy", "any-agent"];
     widened.extend(cross);
-    let output = totp_host(&db, &widened);
+    let output = TotpHost::on(&db).run(&widened);
     assert_eq!(output.status.code(), Some(0), "{output:?}");
 }

@@ -15,7 +15,7 @@ use get_totp_code::tool::ErrorCode;
 use serde_json::{Map, Value};
 use totp_host::{AccessPolicy, Call, Clock, Directory, MemoryDirectory, NodeRef, Store};
 
-pub use crate::judge::{CASES, Case, case, check, judge};
+pub use totp_test_support::judge::{CASES, Case, case, check, judge};
 
 use crate::util::tool;
 

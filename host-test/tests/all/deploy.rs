@@ -4,17 +4,12 @@
 //! more imports is refused at load (exit 2) with a message saying why.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
+use crate::util::totp_host;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-
-fn totp_host(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_totp-host"))
-        .args(args)
-        .output()
-        .expect("totp-host runs")
-}
+use totp_test_support::process::contains;
 
 fn stdout_json(output: &Output) -> Value {
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -89,12 +84,6 @@ fn dist_wit_package_is_the_world_in_binary_form() {
     assert!(wasmparser::Parser::is_component(&bytes));
     assert!(contains(&bytes, b"agent-tools:totp"));
     assert!(contains(&bytes, b"get-totp-code"));
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack
-        .windows(needle.len())
-        .any(|window| window == needle)
 }
 
 /// Runs `get-totp-code` with `--component` set to `bytes`; asserts exit 2

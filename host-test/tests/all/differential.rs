@@ -13,8 +13,8 @@ use serde_json::{Value, json};
 use totp_host::{AccessPolicy, Call, Clock, MemoryDirectory};
 
 use crate::other_hosts::require_oathtool;
-use crate::python_venv::{repo_root, venv_python};
 use crate::util::tool;
+use totp_test_support::python::{repo_root, venv_python};
 
 const CASES: usize = 100_000;
 const OATHTOOL_EVERY: usize = 100;

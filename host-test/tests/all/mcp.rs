@@ -10,8 +10,8 @@ use std::process::{Child, Command, Stdio};
 use serde_json::{Value, json};
 use totp_host::{AuditFilter, NodeRef, Store, StoreKey};
 
-use crate::python_venv::{repo_root, venv_python};
 use crate::util::{parse, tool};
+use totp_test_support::python::{repo_root, venv_python};
 
 /// The pinned time of every call here.
 const NOW: u64 = 1_760_000_000;
@@ -484,7 +484,7 @@ fn token_commands_print_a_token_once_and_list_none() {
 
 /// Calls per load client in `cargo test` (8 clients). The figure
 /// is 2,000: `MCP_LOAD_CALLS=2000 cargo test --release --test all
-/// mcp::http_load`, or host-test/benches/mcp/run.sh.
+/// mcp::http_load`, or host-test/bench/mcp/run.sh.
 fn load_calls() -> u64 {
     std::env::var("MCP_LOAD_CALLS")
         .ok()

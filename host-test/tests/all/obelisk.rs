@@ -13,8 +13,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde_json::Value;
 use totp_host::artifact::OBELISK_BUILD;
 
-use crate::python_venv::venv_python;
 use crate::wasm_hosts::{obelisk, scratch};
+use totp_test_support::python::venv_python;
 
 /// The function the adapter exports, as Obelisk names it.
 const FFQN: &str = "agent-tools:totp-activity/tool@0.1.0.get-totp-code";

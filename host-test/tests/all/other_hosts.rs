@@ -19,7 +19,7 @@ use std::sync::{Mutex, OnceLock};
 use serde_json::{Map, Value};
 
 use crate::conformance::{case, check, judge};
-use crate::python_venv::{repo_root, require, run, venv_python};
+use totp_test_support::python::{repo_root, require, run, venv_python};
 
 /// oathtool is the one oracle a Rust-only machine lacks. As the build
 /// installs its wasm target itself, the suite installs oathtool where it
@@ -30,7 +30,7 @@ pub fn require_oathtool() {
     INSTALLED.get_or_init(|| {
         if runs("oathtool", &["--version"])
             || !runs("apt-get", &["--version"])
-            || !crate::util::is_root()
+            || !totp_test_support::process::is_root()
         {
             return;
         }
@@ -153,7 +153,7 @@ fn committed_case_file_is_what_the_generator_writes() {
     assert!(
         output.status.success(),
         "host-test/conformance/cases.json is stale or the oracles disagree; re-run \
-         `python host-test/conformance/generate.py` (in the venv of host-test/python/requirements.txt):\n{}",
+         `python host-test/conformance/generate.py` (in the venv of host-test/wasmtime-py/requirements.txt):\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
 }

@@ -1,8 +1,8 @@
-//! The PostgreSQL store against a real server (see `pg_server`): the
-//! conformance cases, two host processes at once, an outage mid-run, and
-//! provisioning races.
+//! The PostgreSQL store against a real server (`totp_test_support::postgres`):
+//! the conformance cases, an outage mid-run, and provisioning races (two
+//! processes at once under load are `totp-bench`'s tests).
 
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -10,16 +10,9 @@ use totp_host::store::PostgresOptions;
 use totp_host::{Call, Clock, Store};
 
 use crate::conformance::cases_answer_like_the_stub;
-use crate::pg_server::PgServer;
+use crate::util::TotpHost;
 use crate::util::{RFC6238, parse, tool};
-
-fn totp_host(db: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_totp-host"))
-        .args(["--db", db])
-        .args(args)
-        .output()
-        .expect("totp-host runs")
-}
+use totp_test_support::postgres::PgServer;
 
 /// Every case (but those that inject a host failure) answers over
 /// PostgreSQL exactly as over the in-memory stub.
@@ -32,36 +25,6 @@ fn conformance_cases_over_postgres() {
         store.import(&case.store).unwrap();
         store.clone()
     });
-}
-
-/// Two host processes, four threads each, 20,000 calls against one server.
-#[test]
-fn two_processes_share_one_server_without_a_failure() {
-    let server = PgServer::start();
-    let url = server.url();
-    let store = Store::open(&url).unwrap();
-    store
-        .put_user("agent_fleet_a1", true, Some(&RFC6238.sha1_secret()))
-        .unwrap();
-    let load = || {
-        Command::new(env!("CARGO_BIN_EXE_totp-host"))
-            .args(["--db", &url, "load", "--calls", "10000", "--threads", "4"])
-            .args(["--username", "agent_fleet_a1"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("totp-host runs")
-    };
-    let processes = [load(), load()];
-    let mut calls = 0;
-    for process in processes {
-        let output = process.wait_with_output().unwrap();
-        assert!(output.status.success(), "{output:?}");
-        let report = parse(String::from_utf8_lossy(&output.stdout).trim());
-        assert_eq!(report["failures"], 0, "{report}");
-        calls += report["calls"].as_u64().unwrap();
-    }
-    assert_eq!(calls, 20_000);
 }
 
 /// Calls during an outage are `host_error` results that come back within
@@ -135,22 +98,19 @@ fn concurrent_provisioning_creates_one_user() {
             .unwrap()
             .to_owned(),
     ] {
-        let linked = totp_host(
-            &db,
-            &[
-                "--key-file",
-                key,
-                "link-tool",
-                "--workflow",
-                "wf-1",
-                "--slug",
-                "fleet",
-                "--tool-node",
-                "t1",
-                "--agent-node",
-                "a1",
-            ],
-        );
+        let linked = TotpHost::on(&db).run(&[
+            "--key-file",
+            key,
+            "link-tool",
+            "--workflow",
+            "wf-1",
+            "--slug",
+            "fleet",
+            "--tool-node",
+            "t1",
+            "--agent-node",
+            "a1",
+        ]);
         assert!(linked.status.success(), "{linked:?}");
         let create = || {
             Command::new(env!("CARGO_BIN_EXE_totp-host"))
@@ -180,16 +140,13 @@ fn concurrent_provisioning_creates_one_user() {
             .collect();
         existed.sort();
         assert_eq!(existed, [false, true], "{db}");
-        let got = totp_host(
-            &db,
-            &[
-                "--key-file",
-                key,
-                "get-totp-code",
-                "--username",
-                "agent_fleet_a1",
-            ],
-        );
+        let got = TotpHost::on(&db).run(&[
+            "--key-file",
+            key,
+            "get-totp-code",
+            "--username",
+            "agent_fleet_a1",
+        ]);
         assert_eq!(got.status.code(), Some(0), "{db}: {got:?}");
     }
 }
@@ -231,7 +188,7 @@ fn audit_events_go_to_the_postgres_store() {
     for call in calls {
         call.wait_with_output().unwrap();
     }
-    let listed = totp_host(&url, &["audit", "--json"]);
+    let listed = TotpHost::on(&url).run(&["audit", "--json"]);
     assert!(listed.status.success(), "{listed:?}");
     let events: Vec<serde_json::Value> = String::from_utf8_lossy(&listed.stdout)
         .lines()
@@ -244,7 +201,7 @@ fn audit_events_go_to_the_postgres_store() {
     assert_eq!(ids.len(), 6);
     let text = String::from_utf8_lossy(&listed.stdout);
     assert!(!text.contains(&RFC6238.sha1_code(59)), "{text}");
-    let pruned = totp_host(&url, &["audit", "prune", "--before", "4102444800"]);
+    let pruned = TotpHost::on(&url).run(&["audit", "prune", "--before", "4102444800"]);
     assert_eq!(
         parse(String::from_utf8_lossy(&pruned.stdout).trim())["deleted"],
         6

@@ -7,14 +7,14 @@
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use totp_host::mcp::tokens;
 use totp_host::store::{SCHEMA_VERSION, StoreError};
 use totp_host::{AuditFilter, Store, StoreKey};
 
-use crate::pg_server::PgServer;
+use crate::util::TotpHost;
 use crate::util::{RFC6238, parse};
+use totp_test_support::postgres::PgServer;
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
 
@@ -44,15 +44,6 @@ fn fixture_token() -> String {
         .unwrap()
         .trim()
         .to_owned()
-}
-
-fn totp_host(db: &str, key: Option<&Path>, args: &[&str]) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_totp-host"));
-    command.args(["--db", db]);
-    if let Some(key) = key {
-        command.arg("--key-file").arg(key);
-    }
-    command.args(args).output().expect("totp-host runs")
 }
 
 /// Every row of the version 1 tables, as text, in a fixed order.
@@ -98,7 +89,7 @@ fn sqlite_version(db: &Path) -> Option<i64> {
 /// The codes of both agents, from the CLI, against RFC 6238's table.
 fn assert_codes(db: &str, key: &Path) {
     let get = |args: &[&str]| {
-        let output = totp_host(db, Some(key), args);
+        let output = TotpHost::on(db).sealed(key).run(args);
         assert!(output.status.success(), "{output:?}");
         parse(&String::from_utf8_lossy(&output.stdout))
     };
@@ -216,17 +207,15 @@ fn a_newer_sqlite_store_is_refused_and_left_as_it_was() {
     );
     assert_eq!(error.to_string(), NEWER);
 
-    let output = totp_host(
-        copy.db.to_str().unwrap(),
-        Some(&copy.key),
-        &[
+    let output = TotpHost::on(copy.db.to_str().unwrap())
+        .sealed(&copy.key)
+        .run(&[
             "get-totp-code",
             "--username",
             "agent_alpha_a1",
             "--at",
             "59",
-        ],
-    );
+        ]);
     assert_eq!(output.status.code(), Some(2), "{output:?}");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains(NEWER), "{stderr}");
@@ -322,17 +311,13 @@ fn a_version_1_postgres_store_is_upgraded_and_a_newer_one_refused() {
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].duration_us, 42);
     drop(store);
-    let output = totp_host(
-        &server.url(),
-        None,
-        &[
-            "get-totp-code",
-            "--username",
-            "agent_alpha_a1",
-            "--at",
-            "59",
-        ],
-    );
+    let output = TotpHost::on(&server.url()).run(&[
+        "get-totp-code",
+        "--username",
+        "agent_alpha_a1",
+        "--at",
+        "59",
+    ]);
     assert!(output.status.success(), "{output:?}");
     let result = parse(&String::from_utf8_lossy(&output.stdout));
     assert_eq!(result["totp_code"], RFC6238.sha1_code(59));
@@ -345,17 +330,13 @@ fn a_version_1_postgres_store_is_upgraded_and_a_newer_one_refused() {
     server.psql("UPDATE schema_version SET version = 3");
     let error = Store::open(&server.url()).err().expect("refused");
     assert_eq!(error.to_string(), NEWER);
-    let output = totp_host(
-        &server.url(),
-        None,
-        &[
-            "get-totp-code",
-            "--username",
-            "agent_alpha_a1",
-            "--at",
-            "59",
-        ],
-    );
+    let output = TotpHost::on(&server.url()).run(&[
+        "get-totp-code",
+        "--username",
+        "agent_alpha_a1",
+        "--at",
+        "59",
+    ]);
     assert_eq!(output.status.code(), Some(2), "{output:?}");
     assert!(String::from_utf8_lossy(&output.stderr).contains(NEWER));
     pg_assert(&server, "(SELECT version FROM schema_version) = 3");

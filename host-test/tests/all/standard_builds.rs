@@ -6,7 +6,7 @@ use totp_host::artifact::{
     OBELISK_BUILD, STANDARD_BUILDS, Surface, WASI_BUILD, WASSETTE_BUILD, sha256_hex,
 };
 
-use crate::util::cli_report;
+use totp_test_support::process::json_report;
 
 /// Only standard WASI: no import of the tool's own interfaces is left for
 /// the host to fill, and the wall clock and configuration are the only
@@ -58,7 +58,7 @@ fn standard_builds_export_one_tool() {
 fn dist_and_inspect_describe_the_standard_builds() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().to_str().unwrap();
-    cli_report(&["dist", "--out", out]);
+    totp_host_report(&["dist", "--out", out]);
     let sums = std::fs::read_to_string(dir.path().join("SHA256SUMS")).unwrap();
     for build in STANDARD_BUILDS {
         let sha256 = sha256_hex(build.bytes);
@@ -69,12 +69,12 @@ fn dist_and_inspect_describe_the_standard_builds() {
         );
         let path = dir.path().join(build.file);
         assert_eq!(std::fs::read(&path).unwrap(), build.bytes);
-        let report = cli_report(&["inspect", path.to_str().unwrap()]);
+        let report = totp_host_report(&["inspect", path.to_str().unwrap()]);
         assert_eq!(report["standard_build"]["file"], build.file, "{report}");
         assert_eq!(report["standard_build"]["serves"], build.serves, "{report}");
         assert_eq!(report["sha256"], sha256, "{report}");
     }
-    let embedded = cli_report(&["inspect"]);
+    let embedded = totp_host_report(&["inspect"]);
     let listed: Vec<&str> = embedded["standard_builds"]
         .as_array()
         .unwrap()
@@ -82,4 +82,8 @@ fn dist_and_inspect_describe_the_standard_builds() {
         .map(|build| build["file"].as_str().unwrap())
         .collect();
     assert_eq!(listed, STANDARD_BUILDS.map(|build| build.file));
+}
+
+fn totp_host_report(args: &[&str]) -> serde_json::Value {
+    json_report(env!("CARGO_BIN_EXE_totp-host"), args)
 }

@@ -1,27 +1,13 @@
 //! Shared fixtures: one compiled component per test binary, calls against
 //! in-memory directories, result parsing, and the RFC 6238 table.
 
+use std::ffi::OsStr;
+use std::path::Path;
+use std::process::{Command, Output};
 use std::sync::{Arc, LazyLock, OnceLock};
 
 use serde_json::Value;
 use totp_host::{Audit, Call, Clock, Directory, MemoryDirectory, NodeRef, Store, TotpTool};
-
-/// Runs `totp-host` with `args`, which must succeed and print one JSON
-/// value (a report) on stdout.
-pub fn cli_report(args: &[&str]) -> Value {
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_totp-host"))
-        .args(args)
-        .output()
-        .expect("totp-host runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "totp-host {args:?}: {stdout} {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_str(stdout.trim())
-        .unwrap_or_else(|e| panic!("totp-host {args:?} printed no JSON ({e}): {stdout}"))
-}
 
 /// Compiling the component takes tens of milliseconds; do it once.
 pub fn tool() -> &'static TotpTool {
@@ -111,8 +97,45 @@ pub fn rfc_agent() -> MemoryDirectory {
     MemoryDirectory::one_agent("agent_wf_n1", &RFC6238.sha1_secret())
 }
 
-/// Whether the tests run as root (and so may install a missing tool).
-pub fn is_root() -> bool {
-    // SAFETY: getuid has no preconditions.
-    unsafe { libc::getuid() == 0 }
+/// The `totp-host` binary this build made, with the store options every
+/// command of a test shares.
+#[derive(Clone, Copy, Default)]
+pub struct TotpHost<'a> {
+    db: Option<&'a OsStr>,
+    key_file: Option<&'a Path>,
+}
+
+impl<'a> TotpHost<'a> {
+    /// Commands on the store `db` (an SQLite path or a PostgreSQL URL).
+    pub fn on(db: &'a (impl AsRef<OsStr> + ?Sized)) -> Self {
+        TotpHost {
+            db: Some(db.as_ref()),
+            key_file: None,
+        }
+    }
+
+    /// Commands that open sealed secrets with `key_file`.
+    pub fn sealed(self, key_file: &'a Path) -> Self {
+        TotpHost {
+            key_file: Some(key_file),
+            ..self
+        }
+    }
+
+    /// Runs `totp-host [--db DB] [--key-file KEY] ARGS...`.
+    pub fn run(self, args: &[&str]) -> Output {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_totp-host"));
+        if let Some(db) = self.db {
+            command.arg("--db").arg(db);
+        }
+        if let Some(key_file) = self.key_file {
+            command.arg("--key-file").arg(key_file);
+        }
+        command.args(args).output().expect("totp-host runs")
+    }
+}
+
+/// Runs `totp-host ARGS...` with its default store.
+pub fn totp_host(args: &[&str]) -> Output {
+    TotpHost::default().run(args)
 }

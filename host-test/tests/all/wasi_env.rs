@@ -6,7 +6,7 @@
 
 use totp_wasi_provider::config::MAX_USERS;
 
-use crate::judge::{CASES, Case};
+use totp_test_support::judge::{CASES, Case};
 
 /// A configuration variable and its value.
 pub type Var = (String, String);

@@ -75,7 +75,7 @@ pub fn faketime_library() -> PathBuf {
                 .map(PathBuf::from)
                 .find(|path| path.exists())
             };
-            if found().is_none() && crate::util::is_root() {
+            if found().is_none() && totp_test_support::process::is_root() {
                 eprintln!("installing faketime with apt-get (sets the hosts' wall clock)");
                 let _ = Command::new("apt-get")
                     .args(["install", "-y", "-qq", "faketime"])

@@ -8,9 +8,9 @@ use serde_json::{Map, Value};
 use wasm_wave::value::{Type, Value as WaveValue};
 use wasm_wave::wasm::WasmValue;
 
-use crate::judge::judge_cases;
 use crate::wasi_env::applicable_cases;
 use crate::wasm_hosts::{at_time, scratch, wasmtime};
+use totp_test_support::judge::judge_cases;
 
 /// The cases filtered out need a host failure, `invoke`, or a store the
 /// contract cannot say; the rest must stay most of the file, so that a

@@ -10,9 +10,6 @@ use std::sync::{Arc, OnceLock};
 
 mod artifact;
 mod audit;
-mod bench;
-mod fixture;
-mod floor;
 mod logs;
 #[cfg(feature = "mcp")]
 mod mcp;
@@ -131,51 +128,6 @@ enum Command {
     Store(StoreCommand),
     /// List the audit trail (newest first), or prune it.
     Audit(audit::AuditArgs),
-    /// Measure the tool on this machine: ns per call natively, in a warm
-    /// instance and in a fresh instance per call, against pyotp.
-    Bench {
-        /// Calls to time per mode.
-        #[arg(long, default_value_t = 20_000)]
-        calls: u64,
-        /// Print the figures as JSON.
-        #[arg(long)]
-        json: bool,
-        /// Python interpreter with pyotp, for the baseline.
-        #[arg(long, default_value = "python3")]
-        python: String,
-    },
-    /// Load test: many fresh-instance calls across threads on one engine;
-    /// prints failures and resident memory after warm-up and at the end.
-    Load {
-        /// Calls in all.
-        #[arg(long, default_value_t = 1_000_000)]
-        calls: u64,
-        /// Threads sharing the engine.
-        #[arg(long, default_value_t = 4)]
-        threads: u64,
-        /// The agent user every call asks the store of --db for (without
-        /// it, the calls go to an in-memory agent).
-        #[arg(long)]
-        username: Option<String>,
-        /// Write /tmp/perf-<pid>.map naming the guest's compiled functions,
-        /// for `perf record` (see host-test/benches/README.md).
-        #[arg(long)]
-        perf_map: bool,
-    },
-    /// Per-call cost against each store given (SQLite paths, PostgreSQL
-    /// URLs), in one run: by username, auto-resolved, queries per call,
-    /// throughput with 1, 2 and 4 threads. Writes a bench agent into each.
-    BenchStores {
-        /// Calls to time per figure.
-        #[arg(long, default_value_t = 5_000)]
-        calls: u64,
-        /// Print the figures as JSON.
-        #[arg(long)]
-        json: bool,
-        /// The stores.
-        #[arg(required = true, value_name = "STORE")]
-        stores: Vec<String>,
-    },
     /// Print a component's world, imports, exports, metadata, size and
     /// SHA-256 as JSON (the embedded component without PATH).
     Inspect {
@@ -256,33 +208,6 @@ fn main() -> ExitCode {
         Command::Token(command) => mcp::token(&store, command),
         Command::Store(StoreCommand::Encrypt) => encrypt_store(&store),
         Command::Audit(args) => audit::audit(&store, args),
-        Command::Bench {
-            calls,
-            json,
-            python,
-        } => bench::bench(calls, json, &python),
-        Command::Load {
-            calls,
-            threads,
-            username,
-            perf_map,
-        } => {
-            let config = SandboxConfig {
-                perf_map,
-                ..SandboxConfig::default()
-            };
-            match username {
-                Some(username) => store.open_serving(Access::Read).and_then(|(directory, _)| {
-                    bench::load(calls, threads, Some((directory, username)), config)
-                }),
-                None => bench::load(calls, threads, None, config),
-            }
-        }
-        Command::BenchStores {
-            calls,
-            json,
-            stores,
-        } => bench::bench_stores(calls, &stores, json),
         Command::Inspect { path } => artifact::inspect(path.as_deref()),
         Command::Dist { out } => artifact::dist(&out),
     };

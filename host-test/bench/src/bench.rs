@@ -1,4 +1,4 @@
-//! `totp-host bench` and `totp-host load`: the per-call cost of the tool in
+//! `totp-bench bench` and `totp-bench load`: the per-call cost of the tool in
 //! each way a host can run it, measured in one process so that ratios
 //! between them mean something on any machine, and a load run.
 
@@ -10,13 +10,15 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use serde::Serialize;
+use totp_host::artifact::COMPONENT_BYTES;
 use totp_host::{Audit, Call, Clock, NodeRef, SandboxConfig, Store, TotpTool};
 use wasmtime::Result;
 
-use crate::fixture::{
+use totp_bench::counting::CountingDirectory;
+use totp_bench::fixture::{
     BENCH_SECRET, BENCH_TIME, BENCH_USER, auto_resolve_call, bench_call, native_call,
 };
-use crate::floor::Floor;
+use totp_bench::floor::Floor;
 
 /// Rounds in which every mode, and pyotp, time one batch each.
 const ROUNDS: u64 = 20;
@@ -307,7 +309,7 @@ fn pyotp_json<S: serde::Serializer>(
     }
 }
 
-/// `totp-host bench`: prints the report as a table or as JSON.
+/// `totp-bench bench`: prints the report as a table or as JSON.
 pub fn bench(calls: u64, json: bool, python: &str) -> Result<ExitCode> {
     let report = run(calls, python)?;
     if json {
@@ -380,7 +382,7 @@ fn run(calls: u64, python: &str) -> Result<Report> {
     let floor = Floor::new(pooled.wasmtime_engine(), pooled.config())?;
     let mut warm_floor = floor.warm()?;
     for answer in [floor.fresh_call(BENCH_USER)?, warm_floor.call(BENCH_USER)?] {
-        if answer != crate::floor::ANSWER {
+        if answer != totp_bench::floor::ANSWER {
             wasmtime::bail!("the floor component answered {answer}");
         }
     }
@@ -470,7 +472,7 @@ fn run(calls: u64, python: &str) -> Result<Report> {
     let audit_ratio_full_sync = ns("fresh instance + SQLite + audit, FULL") / over_store;
     let (threads, native_threads) = thread_scaling(&pooled, calls);
     Ok(Report {
-        component_bytes: totp_host::artifact::COMPONENT_BYTES.len(),
+        component_bytes: COMPONENT_BYTES.len(),
         calls,
         rounds: ROUNDS,
         figures,
@@ -630,14 +632,14 @@ struct LoadReport {
     rss_at_end_kib: u64,
 }
 
-/// `totp-host load`: prints the report; exit status 1 when a call failed.
+/// `totp-bench load`: prints the report; exit status 1 when a call failed.
 /// With a store, every call asks it for `username` (the store must hold
 /// that agent); otherwise the calls go to an in-memory agent.
 pub fn load(
     calls: u64,
     threads: u64,
     store: Option<(Store, String)>,
-    config: SandboxConfig,
+    perf_map: bool,
 ) -> Result<ExitCode> {
     let (call, username) = match store {
         Some((store, username)) => (
@@ -646,13 +648,27 @@ pub fn load(
         ),
         None => (bench_call(), BENCH_USER.to_owned()),
     };
-    let report = run_load(calls, threads, &call, &username, config)?;
+    let report = run_load(calls, threads, &call, &username, perf_map)?;
     println!("{}", serde_json::to_string(&report)?);
     Ok(if report.failures == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     })
+}
+
+/// The tool with default limits; with `perf_map`, its engine writes
+/// `/tmp/perf-<pid>.map` naming the compiled guest functions, so that
+/// `perf report` can attribute samples to them.
+fn load_tool(perf_map: bool) -> Result<TotpTool> {
+    let config = SandboxConfig::default();
+    let mut wasmtime_config = config.engine_config();
+    if perf_map {
+        wasmtime_config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+    }
+    let engine = TotpTool::engine_from(&wasmtime_config)?;
+    let component = wasmtime::component::Component::new(&engine, COMPONENT_BYTES)?;
+    TotpTool::from_component(engine, &component, config, Audit::Off)
 }
 
 /// `calls` fresh-instance calls on `threads` threads sharing one engine,
@@ -663,11 +679,11 @@ fn run_load(
     threads: u64,
     call: &Call,
     username: &str,
-    config: SandboxConfig,
+    perf_map: bool,
 ) -> Result<LoadReport> {
     use std::sync::atomic::{AtomicU64, Ordering};
 
-    let tool = TotpTool::with_config(config, Audit::Off)?;
+    let tool = load_tool(perf_map)?;
     let expected = get_totp_code::get_totp_code_json(call, username);
     if !expected.contains("\"success\":true") {
         wasmtime::bail!("the store does not answer {username} with a code: {expected}");
@@ -712,7 +728,7 @@ fn resident_kib() -> u64 {
         .map_or(0, |pages| pages * 4)
 }
 
-/// One store's figures in `totp-host bench-stores`.
+/// One store's figures in `totp-bench bench-stores`.
 #[derive(Debug, Serialize)]
 struct StoreFigures {
     store: String,
@@ -728,7 +744,7 @@ struct StoreFigures {
 const STORE_WORKFLOW: &str = "wf-bench";
 const STORE_TOOL_NODE: &str = "tool_bench";
 
-/// `totp-host bench-stores STORE...`: the same calls against each store,
+/// `totp-bench bench-stores STORE...`: the same calls against each store,
 /// in one run: by username and auto-resolved through the tool edge (five
 /// imports), queries per call, and throughput by threads.
 pub fn bench_stores(calls: u64, stores: &[String], json: bool) -> Result<ExitCode> {
@@ -749,12 +765,16 @@ pub fn bench_stores(calls: u64, stores: &[String], json: bool) -> Result<ExitCod
                 wasmtime::bail!("{name}: unexpected answer {answer}");
             }
         }
-        let queries = |call: &Call, username: &str| {
-            let before = store.queries();
-            for _ in 0..100 {
-                black_box(tool.get_totp_code(call, username));
+        let queries = |username: &str, node: Option<NodeRef>| {
+            let counting = Arc::new(CountingDirectory::new(store.clone()));
+            let mut call = Call::new(counting.clone()).with_clock(Clock::Fixed(BENCH_TIME));
+            if let Some(node) = node {
+                call = call.at_node(node);
             }
-            (store.queries() - before) as f64 / 100.0
+            for _ in 0..100 {
+                black_box(tool.get_totp_code(&call, username));
+            }
+            counting.lookups() as f64 / 100.0
         };
         figures.push(StoreFigures {
             store: name.clone(),
@@ -764,8 +784,8 @@ pub fn bench_stores(calls: u64, stores: &[String], json: bool) -> Result<ExitCod
             auto_resolve_ns: ns_per_call(calls, || {
                 black_box(tool.get_totp_code(&resolving, ""));
             }),
-            queries_by_username: queries(&by_username, BENCH_USER),
-            queries_auto_resolve: queries(&resolving, ""),
+            queries_by_username: queries(BENCH_USER, None),
+            queries_auto_resolve: queries("", Some(NodeRef::new(STORE_WORKFLOW, STORE_TOOL_NODE))),
             threads: [1, 2, 4]
                 .into_iter()
                 .map(|threads| Throughput {
@@ -806,4 +826,19 @@ pub fn bench_stores(calls: u64, stores: &[String], json: bool) -> Result<ExitCod
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Samples;
+
+    #[test]
+    fn median_and_best_of_rounds() {
+        let odd = Samples(vec![30.0, 10.0, 20.0]);
+        assert_eq!((odd.median(), odd.best()), (20.0, 10.0));
+        let even = Samples(vec![40.0, 10.0, 30.0, 20.0]);
+        assert_eq!((even.median(), even.best()), (25.0, 10.0));
+        assert!(Samples::default().median().is_nan());
+        assert!(Samples::default().best().is_nan());
+    }
 }

@@ -1,10 +1,5 @@
 //! The conformance cases (`host-test/conformance/cases.json`) and the one
-//! checker that judges every host's results: included by this test crate
-//! (`conformance`, `other_hosts`) and by the Python package's
-//! (`host-test/python/tests/pytest.rs`), so that each judges alike.
-
-// Each including crate uses only part of it.
-#![allow(dead_code)]
+//! checker that judges every host's results, so that each judges alike.
 
 use std::path::PathBuf;
 use std::sync::LazyLock;

@@ -1,5 +1,5 @@
-//! `cargo bench -p totp-host`: every way of running the tool, with native
-//! Rust (our code and totp-rs) as baselines. `totp-host bench` prints the
+//! `cargo bench -p totp-bench`: every way of running the tool, with native
+//! Rust (our code and totp-rs) as baselines. `totp-bench bench` prints the
 //! same modes as one ratio table with pyotp timed in the same run.
 
 use std::hint::black_box;
@@ -8,12 +8,8 @@ use criterion::Criterion;
 use totp_host::{Audit, SandboxConfig, TotpTool};
 use wasmtime::component::Component;
 
-#[path = "../src/bin/totp-host/fixture.rs"]
-mod fixture;
-#[path = "../src/bin/totp-host/floor.rs"]
-mod floor;
-
 use fixture::{BENCH_SECRET, BENCH_TIME, BENCH_USER, auto_resolve_call, bench_call, native_call};
+use totp_bench::{fixture, floor};
 
 fn native(c: &mut Criterion) {
     let key = base32::decode(base32::Alphabet::Rfc4648 { padding: false }, BENCH_SECRET).unwrap();

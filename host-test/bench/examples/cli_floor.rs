@@ -4,7 +4,7 @@
 //! the same engine settings and epoch thread, the component deserialized
 //! from a precompiled copy, one fresh instance, one call, the answer
 //! printed. No store, no key, no audit. `hyperfine -N` it against
-//! `totp-host get-totp-code` and `oathtool --totp` (host-test/benches/README.md):
+//! `totp-host get-totp-code` and `oathtool --totp` (host-test/bench/README.md):
 //!
 //!   cargo build --release -p totp-host --example cli_floor
 //!   target/release/examples/cli_floor
@@ -12,11 +12,8 @@
 use wasmtime::component::Component;
 use wasmtime::error::Context;
 
+use totp_bench::floor;
 use totp_host::{SandboxConfig, TotpTool};
-
-#[path = "../src/bin/totp-host/floor.rs"]
-#[allow(dead_code)]
-mod floor;
 
 fn main() -> wasmtime::Result<()> {
     // As the CLI: one call per process, so no pool to reserve.

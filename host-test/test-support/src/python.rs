@@ -1,10 +1,5 @@
-//! The Python venv of the test suites (`target/tmp/conformance-venv`, from
-//! `host-test/wasmtime-py/requirements.txt`), and running commands in it:
-//! included by this test crate (`other_hosts`) and by the Python package's
-//! (`host-test/python/tests/pytest.rs`), so that there is one venv.
-
-// Each including crate uses only part of it.
-#![allow(dead_code)]
+//! The Python venv every suite shares (`target/tmp/conformance-venv`, from
+//! `host-test/wasmtime-py/requirements.txt`), and running commands.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -61,7 +56,7 @@ fn make_venv() -> PathBuf {
     );
     let requirements_path = repo_root().join("host-test/wasmtime-py/requirements.txt");
     let requirements = std::fs::read_to_string(&requirements_path).unwrap();
-    let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("conformance-venv");
+    let venv = target_tmp().join("conformance-venv");
     let python = venv.join("bin/python");
     let stamp = venv.join("requirements.txt");
     if python.exists() && std::fs::read_to_string(&stamp).ok().as_deref() == Some(&requirements) {
@@ -87,4 +82,15 @@ fn make_venv() -> PathBuf {
     );
     std::fs::write(&stamp, requirements).unwrap();
     python
+}
+
+/// `target/tmp` (what Cargo gives integration tests as `CARGO_TARGET_TMPDIR`),
+/// found from the running test binary: `target/<profile>/deps/<test>`.
+pub fn target_tmp() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let target = exe
+        .ancestors()
+        .nth(3)
+        .expect("a test binary under target/<profile>/deps");
+    target.join("tmp")
 }

@@ -5,14 +5,14 @@
 # official Python SDK's MCPServer + pyotp + SQLite), on loopback. Then the
 # load figure: 8 HTTP clients x 2,000 calls, failures and the server's RSS.
 #
-#   host-test/benches/mcp/run.sh [CALLS]     (default 2000 per figure)
+#   host-test/bench/mcp/run.sh [CALLS]     (default 2000 per figure)
 #
 # Needs the test venv (`cargo test` makes target/tmp/conformance-venv).
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 calls=${1:-2000}
 python=target/tmp/conformance-venv/bin/python
-bench=host-test/benches/mcp
+bench=host-test/bench/mcp
 cargo build --release --locked --bin totp-host
 bin=target/release/totp-host
 work=$(mktemp -d)

@@ -1,6 +1,6 @@
 //! `runtime-floor FILE.cwasm`: what a command-line call costs when the
 //! process links wasmtime's runtime only. The file is the floor component
-//! (host-test/src/bin/totp-host/floor.rs) as `cli_floor` precompiles and
+//! (host-test/bench/src/floor.rs) as `cli_floor` precompiles and
 //! caches it, under the same engine settings (epoch interruption, no
 //! backtraces, on-demand instances). Set against `cli_floor`, the same
 //! call from a binary that also links Cranelift, and `oathtool --totp`.

@@ -24,7 +24,7 @@ pub struct PgServer {
 fn postgres_bin() -> PathBuf {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
-        if find_bin().is_none() && crate::util::is_root() {
+        if find_bin().is_none() && crate::process::is_root() {
             eprintln!("installing postgresql with apt-get (the PostgreSQL store's tests)");
             let install = || {
                 Command::new("apt-get")
@@ -63,7 +63,7 @@ fn find_bin() -> Option<PathBuf> {
 
 /// Runs a PostgreSQL program as the server's user.
 fn as_server_user(program: &Path, args: &[&str]) -> Output {
-    let mut command = if crate::util::is_root() {
+    let mut command = if crate::process::is_root() {
         let mut command = Command::new("runuser");
         command.args(["-u", SERVER_USER, "--"]).arg(program);
         command
@@ -94,7 +94,7 @@ impl PgServer {
             .prefix("totp-pg-")
             .tempdir()
             .expect("a temporary directory");
-        if crate::util::is_root() {
+        if crate::process::is_root() {
             check(
                 Command::new("chown")
                     .arg(SERVER_USER)

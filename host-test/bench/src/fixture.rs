@@ -1,4 +1,4 @@
-//! The one agent every benchmark asks for: shared by `totp-host bench` and
+//! The one agent every benchmark asks for: shared by `totp-bench bench` and
 //! the criterion benchmarks (`benches/tool.rs` includes this file), so both
 //! measure the same call.
 
