@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use crate::otp::TotpParams;
-use crate::tool::{Issued, ToolError};
+use crate::tool::{ErrorCode, Issued, ToolError};
 
 /// Warning attached to codes made from secrets below RFC 4226's minimum.
 pub const SHORT_SECRET_WARNING: &str = "secret shorter than 128 bits (RFC 4226 section 4)";
@@ -57,9 +57,14 @@ pub fn render(outcome: &Result<Issued, ToolError>) -> String {
             error_code: error.code().as_str(),
         }),
     };
-    // Serialising strings and integers cannot fail; a fixed failure result
-    // keeps the exports total anyway.
+    // serde_json fails only when a `Serialize` impl errors or a map key is
+    // not a string; these derived structs of strings and integers have
+    // neither. The fallback keeps the exports total all the same, with a
+    // code from the list.
     rendered.unwrap_or_else(|_| {
-        r#"{"success":false,"error":"Internal error: result not serialisable","error_code":"internal_error"}"#.into()
+        format!(
+            r#"{{"success":false,"error":"Internal error: result not serialisable","error_code":"{}"}}"#,
+            ErrorCode::HostError.as_str()
+        )
     })
 }
