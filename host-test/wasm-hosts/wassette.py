@@ -12,7 +12,8 @@ against pyotp at the seconds of the call.
 
 Needs `mcp` and `pyotp` (host-test/wasmtime-py/requirements.txt; the venv
 `cargo test` makes, target/tmp/conformance-venv, has both). Prints each
-step's answer as JSON lines; exits 1 on any mismatch.
+step's answer as JSON lines; exits 1 on any mismatch. The first call,
+before any grant, must be a `host_error` naming `TOTP_USERNAME`.
 """
 
 import asyncio
@@ -52,7 +53,8 @@ async def main(wassette, component):
     server = StdioServerParameters(
         command=wassette,
         args=["serve", "--stdio", "--plugin-dir", plugins],
-        env={**os.environ, **variables},
+        # Wassette's own log lines at `warn` and above only.
+        env={**os.environ, **variables, "RUST_LOG": "warn"},
     )
     async with stdio_client(server) as (read, write):
         async with ClientSession(read, write) as session:
@@ -61,6 +63,10 @@ async def main(wassette, component):
             loaded = await session.call_tool("load-component", {"path": uri})
             show("load-component", texts(loaded))
             component_id = Path(component).stem
+            # Nothing granted yet: the sandbox hides the configuration, and
+            # the tool says which variable it lacks, as a result.
+            ungranted = await session.call_tool("get-totp-code", {"username": ""})
+            show("get-totp-code before any grant", texts(ungranted))
             for key in variables:
                 granted = await session.call_tool(
                     "grant-environment-variable-permission",
@@ -73,6 +79,7 @@ async def main(wassette, component):
             called = await session.call_tool("get-totp-code", {"username": ""})
             after = int(time.time())
             show("get-totp-code", texts(called))
+    refused = json.loads(texts(ungranted)[0])
     answer = texts(called)[0]
     # Wassette wraps a function's results as JSON; the tool's own JSON is
     # the string inside.
@@ -89,6 +96,8 @@ async def main(wassette, component):
         and result.get("totp_code") in expected
         and secret not in answer
         and "get-totp-code" in tools
+        and refused.get("error_code") == "host_error"
+        and "TOTP_USERNAME" in refused.get("error", "")
     )
     show("checked against pyotp", {"ok": ok, "expected_any_of": expected})
     return 0 if ok else 1
