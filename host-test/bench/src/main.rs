@@ -15,15 +15,6 @@ mod bench;
 #[derive(Parser)]
 #[command(version, about)]
 struct Cli {
-    /// The store `load --username` asks (an SQLite file or a PostgreSQL URL).
-    #[arg(long, global = true, value_name = "PATH|URL")]
-    db: Option<String>,
-
-    /// The key that opens sealed secrets in --db. Default: as `totp-host`
-    /// ($TOTP_HOST_KEY, else $XDG_CONFIG_HOME/totp-host/store.key).
-    #[arg(long, global = true, value_name = "PATH")]
-    key_file: Option<PathBuf>,
-
     #[command(subcommand)]
     command: Command,
 }
@@ -56,6 +47,14 @@ enum Command {
         /// it, the calls go to an in-memory agent).
         #[arg(long, requires = "db")]
         username: Option<String>,
+        /// The store `--username` is asked of (an SQLite file or a
+        /// PostgreSQL URL).
+        #[arg(long, value_name = "PATH|URL")]
+        db: Option<String>,
+        /// The key that opens sealed secrets in --db. Default: as `totp-host`
+        /// ($TOTP_HOST_KEY, else $XDG_CONFIG_HOME/totp-host/store.key).
+        #[arg(long, value_name = "PATH")]
+        key_file: Option<PathBuf>,
         /// Write /tmp/perf-<pid>.map naming the guest's compiled functions,
         /// for `perf record` (see host-test/bench/README.md).
         #[arg(long)]
@@ -78,11 +77,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let Cli {
-        db,
-        key_file,
-        command,
-    } = Cli::parse();
+    let Cli { command } = Cli::parse();
     let outcome = match command {
         Command::Bench {
             calls,
@@ -93,6 +88,8 @@ fn main() -> ExitCode {
             calls,
             threads,
             username,
+            db,
+            key_file,
             perf_map,
         } => match (username, db) {
             (Some(username), Some(db)) => open_store(&db, key_file.as_deref())

@@ -128,7 +128,7 @@ fn two_processes_share_one_postgres_server_without_a_failure() {
         .unwrap();
     let load = || {
         Command::new(env!("CARGO_BIN_EXE_totp-bench"))
-            .args(["--db", &url, "load", "--calls", "10000", "--threads", "4"])
+            .args(["load", "--db", &url, "--calls", "10000", "--threads", "4"])
             .args(["--username", "agent_fleet_a1"])
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
