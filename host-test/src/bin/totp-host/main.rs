@@ -134,8 +134,9 @@ enum Command {
         /// A component file.
         path: Option<PathBuf>,
     },
-    /// Write the embedded component, its binary WIT package and SHA256SUMS
-    /// into a directory, for a deployment to pin.
+    /// Write the embedded component, the standard-WASI builds for
+    /// third-party hosts, the binary WIT package and SHA256SUMS into a
+    /// directory, for a deployment to pin.
     Dist {
         /// The directory (created when missing).
         #[arg(long, value_name = "DIR", default_value = "dist")]
