@@ -110,7 +110,8 @@ def original_factory(node):
     queries through `SessionLocal()`, then pyotp (the baseline)."""
     from database import SessionLocal
     from models.user import UserProfile
-    from models.workflow import Workflow, WorkflowEdge
+    from models.node import WorkflowEdge
+    from models.workflow import Workflow
 
     def get_totp_code(username: str = "") -> str:
         db = SessionLocal()
@@ -150,7 +151,8 @@ def pipelit_figures(calls: int) -> dict:
     import database
     from langchain_core.tools import tool as lc_tool
     from models.user import UserProfile
-    from models.workflow import Workflow, WorkflowEdge
+    from models.node import WorkflowEdge
+    from models.workflow import Workflow
 
     import pipelit_get_totp_code  # noqa: F401 -- registers "get_totp_code"
 

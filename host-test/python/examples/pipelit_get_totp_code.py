@@ -4,8 +4,10 @@ made by the sandboxed get_totp_code component (the `get_totp_code`
 package), and the lookups are answered from the platform's own SQLAlchemy
 session.
 
-Copy it over the platform's file (adjust the three platform imports to its
-module paths if they differ). What maps onto the platform:
+Copy it over the platform's file. It imports the platform's classes from
+where the platform defines them: `UserProfile` from `models.user`,
+`Workflow` from `models.workflow`, `WorkflowEdge` from `models.node`.
+What maps onto the platform:
 
 - users: `UserProfile` (username, is_agent, totp_secret). "Is an agent" is
   the profile's `is_agent`, which the platform sets on the users it creates
@@ -18,8 +20,7 @@ module paths if they differ). What maps onto the platform:
   first lookup (so a database that cannot be reached is a `host_error`
   result like any other lookup failure) and closed after the call.
 
-The access policy is the reference host's default: a tool node only sees
-the agents of its own workflow.
+The access policy is `ACCESS_POLICY` below.
 """
 
 from __future__ import annotations
@@ -33,8 +34,14 @@ from sqlalchemy import bindparam, select
 from components import register
 from database import SessionLocal
 from get_totp_code import Call, TotpTool, User
+from models.node import WorkflowEdge
 from models.user import UserProfile
-from models.workflow import Workflow, WorkflowEdge
+from models.workflow import Workflow
+
+#: Whose codes a tool node may get. "own_workflow" (the safe default): only
+#: the agents of the node's own workflow. "any_agent" reproduces the
+#: platform's old tool, which let any tool node read any agent's code.
+ACCESS_POLICY = "own_workflow"
 
 #: Compiled once per process; shared by every node's tool and every thread.
 TOOL = TotpTool()
@@ -111,7 +118,9 @@ def get_totp_code_factory(node):
     def get_totp_code(username: str = "") -> str:
         directory = SessionDirectory()
         try:
-            return TOOL.get_totp_code(Call(directory, node=where), username)
+            return TOOL.get_totp_code(
+                Call(directory, node=where, policy=ACCESS_POLICY), username
+            )
         finally:
             directory.close()
 

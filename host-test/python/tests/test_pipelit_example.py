@@ -23,7 +23,8 @@ sys.path.insert(0, str(HERE / "fake_pipelit"))
 import components  # noqa: E402
 import database  # noqa: E402
 from models.user import UserProfile  # noqa: E402
-from models.workflow import Workflow, WorkflowEdge  # noqa: E402
+from models.node import WorkflowEdge  # noqa: E402
+from models.workflow import Workflow  # noqa: E402
 
 
 def load_example():
@@ -115,6 +116,29 @@ def test_not_found_and_people():
 def test_another_workflows_agent_is_refused():
     out, _, _ = run(node_tool("totp_9", workflow_id=8), username="agent_support-flow_agent_node_1")
     assert out["error_code"] == "access_denied"
+
+
+def test_the_policy_line_is_the_safe_default_and_any_agent_widens_it():
+    assert EXAMPLE.ACCESS_POLICY == "own_workflow"
+    with mock.patch.object(EXAMPLE, "ACCESS_POLICY", "any_agent"):
+        out, before, after = run(
+            node_tool("totp_9", workflow_id=8), username="agent_support-flow_agent_node_1"
+        )
+        assert_code(out, SECRET, before, after)
+        # Still never a person's code.
+        out, _, _ = run(node_tool("totp_9", workflow_id=8), username="agent_support-flow_person")
+        assert out["success"] is False and "totp_code" not in out
+
+
+def test_the_model_has_the_platforms_module_layout():
+    # The platform defines WorkflowEdge in models.node; an import of it from
+    # models.workflow fails there, and must fail here too.
+    import models.workflow
+
+    assert not hasattr(models.workflow, "WorkflowEdge")
+    assert WorkflowEdge.__module__ == "models.node"
+    assert Workflow.__module__ == "models.workflow"
+    assert UserProfile.__module__ == "models.user"
 
 
 def test_no_secret():

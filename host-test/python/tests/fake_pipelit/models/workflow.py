@@ -1,7 +1,8 @@
-"""The platform's workflow graph models, reduced to what the tool reads:
-integer workflow ids, string node ids."""
+"""The platform's `models.workflow`, reduced to what the tool reads: the
+workflow and its slug, by integer id. Its edges are in `models.node`, as
+on the platform."""
 
-from sqlalchemy import Column, ForeignKey, Integer, String
+from sqlalchemy import Column, Integer, String
 
 from database import Base
 
@@ -11,11 +12,3 @@ class Workflow(Base):
     id = Column(Integer, primary_key=True)
     slug = Column(String, nullable=True)
 
-
-class WorkflowEdge(Base):
-    __tablename__ = "workflow_edges"
-    id = Column(Integer, primary_key=True)
-    workflow_id = Column(Integer, ForeignKey("workflows.id"), nullable=False, index=True)
-    source_node_id = Column(String, nullable=False)
-    target_node_id = Column(String, nullable=False)
-    edge_label = Column(String, nullable=False, default="")
