@@ -164,6 +164,30 @@ fn store(path: &Path, compiled: &[u8], key: &StoreKey) {
     }
 }
 
+/// Signs every cached copy in `cache_dir` that verifies under `old_key`
+/// again under `new_key` (a store re-keyed: the copies stay usable without
+/// a compile). A copy that does not verify is left as it is: the next
+/// process refuses it and compiles. Returns how many were signed again.
+pub fn resign(cache_dir: &Path, old_key: &StoreKey, new_key: &StoreKey) -> usize {
+    let Ok(entries) = std::fs::read_dir(cache_dir) else {
+        return 0;
+    };
+    let mut resigned = 0;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.extension().is_some_and(|ext| ext == "mac") || !mac_path(&path).exists() {
+            continue;
+        }
+        if let Ok(bytes) = verify(&path, old_key) {
+            store(&path, &bytes, new_key);
+            if verify(&path, new_key).is_ok() {
+                resigned += 1;
+            }
+        }
+    }
+    resigned
+}
+
 /// `$XDG_CACHE_HOME/totp-host` (`~/.cache/totp-host` on Linux).
 pub fn default_cache_dir() -> Option<PathBuf> {
     dirs::cache_dir().map(|dir| dir.join("totp-host"))

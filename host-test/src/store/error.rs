@@ -56,6 +56,9 @@ pub enum StoreError {
     /// Sealing a secret failed, or the key is missing for a sealed write.
     #[error("store key: {0}")]
     Key(#[from] KeyError),
+    /// A sealed secret that the store key does not open.
+    #[error("the sealed secret of {0} does not open with the store key")]
+    NotOpened(String),
     /// The operation writes sealed secrets and no store key was given.
     #[error("{0} needs the store key: secrets are stored sealed")]
     NeedsKey(&'static str),

@@ -382,6 +382,41 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Re-seals every secret under `new_key`, in one transaction: codes are
+    /// unchanged, and the store's current key opens no row afterwards.
+    /// Plain-text rows are sealed under `new_key` too, and rows it already
+    /// opens are left as they are, so a second run picks up only the rows
+    /// written under the current key since the first (a fleet's hosts
+    /// switching keys one by one). A row neither key opens, or any other
+    /// failure, rolls the whole transaction back: every secret stays as it
+    /// was.
+    pub fn rekey(&self, new_key: &StoreKey) -> Result<usize, StoreError> {
+        let Some(old_key) = &self.key else {
+            return Err(StoreError::NeedsKey("re-keying the store"));
+        };
+        self.backend.rewrite_secrets(&mut |username, stored| {
+            if stored.trim().is_empty() {
+                return Ok(None);
+            }
+            let plain = if is_sealed(stored) {
+                match old_key.open(username, stored) {
+                    Ok(plain) => plain,
+                    Err(CannotDecrypt) if new_key.open(username, stored).is_ok() => {
+                        return Ok(None);
+                    }
+                    Err(CannotDecrypt) => {
+                        return Err(StoreError::NotOpened(username.to_owned()));
+                    }
+                }
+            } else {
+                Zeroizing::new(stored.to_owned())
+            };
+            Ok(Some(new_key.seal(username, &plain)?))
+        })
+    }
+}
+
 fn edge(workflow_id: &str, source: &str, target: &str, label: &str) -> EdgeRow {
     EdgeRow {
         workflow_id: workflow_id.to_owned(),

@@ -302,6 +302,7 @@ impl Backend for PostgresBackend {
         self.run(async |pool| {
             let mut client = pool.get().await?;
             let transaction = client.transaction().await?;
+            transaction.batch_execute(sql::LOCK_USERS_POSTGRES).await?;
             let rows = transaction.query(sql::SECRETS_FOR_UPDATE, &[]).await?;
             let mut changed = 0;
             for row in rows {

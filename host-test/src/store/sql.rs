@@ -118,6 +118,11 @@ statement!(SECRETS = secrets!());
 /// from its first statement on).
 #[cfg(feature = "postgres")]
 pub const SECRETS_FOR_UPDATE: &str = concat!(secrets!(), " FOR UPDATE");
+#[cfg(feature = "postgres")]
+/// PostgreSQL: taken before a rewrite of every secret, so that a user
+/// inserted meanwhile (under the key being replaced) waits for it rather
+/// than landing beside it. SQLite's `BEGIN IMMEDIATE` does the same there.
+pub const LOCK_USERS_POSTGRES: &str = "LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE";
 
 statement!(UPDATE_SECRET = "UPDATE users SET totp_secret = $1 WHERE username = $2");
 

@@ -39,14 +39,14 @@ fn provision(db: &Path, key: &Path, secret: &str) {
         "a1",
     ]);
     assert!(linked.status.success(), "{linked:?}");
-    let created = TotpHost::on(db).sealed(key).run(&[
+    let created = TotpHost::on(db).sealed(key).input(secret).run(&[
         "create-agent-user",
         "--workflow",
         "wf-1",
         "--tool-node",
         "t1",
         "--secret",
-        secret,
+        "-",
     ]);
     assert!(created.status.success(), "{created:?}");
 }
@@ -231,4 +231,167 @@ fn a_tampered_cache_is_never_deserialized() {
             Err(Rejection::NotOwned(path.clone()))
         );
     }
+}
+
+/// Every secret of `db`, in username order, as stored.
+fn stored_secrets(db: &Path) -> Vec<(String, String)> {
+    let connection = rusqlite::Connection::open(db).unwrap();
+    let mut statement = connection
+        .prepare("SELECT username, totp_secret FROM users ORDER BY username")
+        .unwrap();
+    statement
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+fn code_at_59(db: &Path, key: &Path, username: &str) -> serde_json::Value {
+    parse(&stdout(&TotpHost::on(db).sealed(key).run(&[
+        "get-totp-code",
+        "--username",
+        username,
+        "--at",
+        "59",
+    ])))
+}
+
+/// `store rekey`: every secret, sealed or plain, is sealed under the new
+/// key; codes are unchanged; the old key opens no row.
+#[test]
+fn store_rekey_reseals_every_secret_and_the_old_key_opens_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, key) = (
+        dir.path().join("store.sqlite3"),
+        dir.path().join("store.key"),
+    );
+    let secret = RFC6238.sha1_secret();
+    provision(&db, &key, &secret);
+    // A plain row, as another tool would write it.
+    rusqlite::Connection::open(&db)
+        .unwrap()
+        .execute(
+            "INSERT INTO users (username, is_agent, totp_secret) VALUES ('agent_plain', 1, ?1)",
+            [&secret],
+        )
+        .unwrap();
+    let before = stored_secrets(&db);
+
+    let new_key = dir.path().join("new.key");
+    let output = TotpHost::on(&db).sealed(&key).run(&[
+        "store",
+        "rekey",
+        "--new-key-file",
+        new_key.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(parse(&stdout(&output))["resealed"], 2, "{output:?}");
+    assert_eq!(
+        std::fs::metadata(&new_key).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let after = stored_secrets(&db);
+    for ((user, old), (_, new)) in before.iter().zip(&after) {
+        assert_ne!(old, new, "{user} was not re-sealed");
+        assert!(new.starts_with("enc:v1:"), "{user}: {new}");
+    }
+    for user in ["agent_alpha_a1", "agent_plain"] {
+        assert_eq!(
+            code_at_59(&db, &new_key, user)["totp_code"],
+            RFC6238.sha1_code(59),
+            "{user}"
+        );
+        assert_eq!(code_at_59(&db, &key, user)["error_code"], "host_error");
+    }
+
+    // Run again: rows already under the new key stay; a straggler written
+    // under the old key meanwhile (a host not yet switched) is re-sealed.
+    let rekey = || {
+        TotpHost::on(&db).sealed(&key).run(&[
+            "store",
+            "rekey",
+            "--new-key-file",
+            new_key.to_str().unwrap(),
+        ])
+    };
+    assert_eq!(parse(&stdout(&rekey()))["resealed"], 0);
+    let old = StoreKey::read_file(&key).unwrap();
+    let straggler = old.seal("agent_late", &RFC6238.sha1_secret()).unwrap();
+    rusqlite::Connection::open(&db)
+        .unwrap()
+        .execute(
+            "INSERT INTO users (username, is_agent, totp_secret) VALUES ('agent_late', 1, ?1)",
+            [&straggler],
+        )
+        .unwrap();
+    assert_eq!(parse(&stdout(&rekey()))["resealed"], 1);
+    assert_eq!(
+        code_at_59(&db, &new_key, "agent_late")["totp_code"],
+        RFC6238.sha1_code(59)
+    );
+}
+
+/// A row the current key cannot open stops the re-keying: nothing changes,
+/// the message says every secret is still under the current key, and the
+/// current key still opens every row it did.
+#[test]
+fn a_failed_rekey_changes_nothing_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, key) = (
+        dir.path().join("store.sqlite3"),
+        dir.path().join("store.key"),
+    );
+    provision(&db, &key, &RFC6238.sha1_secret());
+    // Sealed under another key, and last in the rewrite's order.
+    let stranger = StoreKey::generate().unwrap();
+    let foreign = stranger.seal("agent_zz", &RFC6238.sha1_secret()).unwrap();
+    rusqlite::Connection::open(&db)
+        .unwrap()
+        .execute(
+            "INSERT INTO users (username, is_agent, totp_secret) VALUES ('agent_zz', 1, ?1)",
+            [&foreign],
+        )
+        .unwrap();
+    let before = stored_secrets(&db);
+
+    let new_key = dir.path().join("new.key");
+    let output = TotpHost::on(&db).sealed(&key).run(&[
+        "store",
+        "rekey",
+        "--new-key-file",
+        new_key.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("changed nothing")
+            && stderr.contains("still sealed under the current key")
+            && stderr.contains("agent_zz"),
+        "{stderr}"
+    );
+    assert_eq!(stored_secrets(&db), before);
+    assert_eq!(
+        code_at_59(&db, &key, "agent_alpha_a1")["totp_code"],
+        RFC6238.sha1_code(59)
+    );
+}
+
+/// After a re-keying the precompiled cache verifies under the new key
+/// only, without a compile.
+#[test]
+fn rekeying_signs_the_cache_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache_dir = dir.path().join("cache");
+    let (old, new) = (StoreKey::generate().unwrap(), StoreKey::generate().unwrap());
+    let tool = cached_tool(&cache_dir, &old);
+    let path = cache::cache_path(tool.wasmtime_engine(), &cache_dir);
+    let compiled = cache::verify(&path, &old).unwrap();
+    assert_eq!(cache::resign(&cache_dir, &old, &new), 1);
+    assert_eq!(cache::verify(&path, &new).unwrap(), compiled);
+    assert_eq!(
+        cache::verify(&path, &old),
+        Err(Rejection::DigestMismatch(path.clone()))
+    );
+    // A copy the old key does not vouch for is left for a recompile.
+    assert_eq!(cache::resign(&cache_dir, &old, &new), 0);
 }

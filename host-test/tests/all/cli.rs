@@ -34,14 +34,14 @@ fn provisioning_then_code_through_the_tool_node() {
     ]);
     assert!(linked.status.success(), "{linked:?}");
 
-    let created = TotpHost::on(&db).run(&[
+    let created = TotpHost::on(&db).input(&RFC6238.sha1_secret()).run(&[
         "create-agent-user",
         "--workflow",
         "wf-1",
         "--tool-node",
         "tool_totp",
         "--secret",
-        &RFC6238.sha1_secret(),
+        "-",
     ]);
     assert!(created.status.success(), "{created:?}");
     let created = json(&created);
@@ -118,14 +118,14 @@ fn exit_status_follows_success() {
 fn invalid_secret_is_refused_before_storing() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("store.sqlite3");
-    let output = TotpHost::on(&db).run(&[
+    let output = TotpHost::on(&db).input("NOT*BASE32").run(&[
         "create-agent-user",
         "--workflow",
         "wf-1",
         "--tool-node",
         "tool_x",
         "--secret",
-        "NOT*BASE32",
+        "-",
     ]);
     assert_eq!(output.status.code(), Some(2));
     assert!(!String::from_utf8_lossy(&output.stderr).contains("NOT*BASE32"));
@@ -147,14 +147,14 @@ fn create_agent_user_accepts_and_validates_key_uris() {
     let db = dir.path().join("store.sqlite3");
     let secret = RFC6238.sha1_secret();
     let uri = format!("otpauth://totp/ACME:agent?secret={secret}&digits=8&issuer=ACME");
-    let created = TotpHost::on(&db).run(&[
+    let created = TotpHost::on(&db).input(&uri).run(&[
         "create-agent-user",
         "--workflow",
         "wf-1",
         "--tool-node",
         "t1",
         "--secret",
-        &uri,
+        "-",
     ]);
     assert!(created.status.success(), "{created:?}");
     let result = json(&TotpHost::on(&db).run(&[
@@ -168,14 +168,14 @@ fn create_agent_user_accepts_and_validates_key_uris() {
     assert_eq!(result["digits"], 8);
 
     let bad = format!("otpauth://totp/a?secret={secret}&period=0");
-    let refused = TotpHost::on(&db).run(&[
+    let refused = TotpHost::on(&db).input(&bad).run(&[
         "create-agent-user",
         "--workflow",
         "wf-1",
         "--tool-node",
         "t2",
         "--secret",
-        &bad,
+        "-",
     ]);
     assert_eq!(refused.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&refused.stderr);
@@ -230,4 +230,61 @@ fn policy_flag_widens_to_any_agent() {
     widened.extend(cross);
     let output = TotpHost::on(&db).run(&widened);
     assert_eq!(output.status.code(), Some(0), "{output:?}");
+}
+/// A secret written on the command line is refused, without being
+/// repeated, and nothing is stored; `--secret-file` and `--secret -` are
+/// what the refusal names, and a file is read like standard input.
+#[test]
+fn a_secret_on_the_command_line_is_refused_and_a_file_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("store.sqlite3");
+    let secret = RFC6238.sha1_secret();
+    let create = |extra: &[&str]| {
+        let mut args = vec![
+            "create-agent-user",
+            "--workflow",
+            "wf-1",
+            "--tool-node",
+            "t1",
+        ];
+        args.extend_from_slice(extra);
+        TotpHost::on(&db).run(&args)
+    };
+    let refused = create(&["--secret", &secret]);
+    assert_eq!(refused.status.code(), Some(2), "{refused:?}");
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("--secret -") && stderr.contains("--secret-file"),
+        "{stderr}"
+    );
+    let printed = format!("{stderr}{}", String::from_utf8_lossy(&refused.stdout));
+    assert!(!printed.contains(&secret), "{printed}");
+    let output = TotpHost::on(&db).run(&["get-totp-code", "--username", "agent_wf-1_t1"]);
+    assert_eq!(json(&output)["error_code"], "user_not_found");
+
+    let file = dir.path().join("secret.txt");
+    std::fs::write(&file, format!("{secret}\n")).unwrap();
+    let created = create(&["--secret-file", file.to_str().unwrap()]);
+    assert!(created.status.success(), "{created:?}");
+    let result = json(&TotpHost::on(&db).run(&[
+        "get-totp-code",
+        "--username",
+        "agent_wf-1_t1",
+        "--at",
+        "59",
+    ]));
+    assert_eq!(result["totp_code"], RFC6238.sha1_code(59), "{result}");
+
+    let missing = create(&["--secret-file", "/nonexistent/secret"]);
+    assert_eq!(missing.status.code(), Some(2), "{missing:?}");
+    let empty = TotpHost::on(&db).input("\n").run(&[
+        "create-agent-user",
+        "--workflow",
+        "wf-1",
+        "--tool-node",
+        "t2",
+        "--secret",
+        "-",
+    ]);
+    assert_eq!(empty.status.code(), Some(2), "{empty:?}");
 }

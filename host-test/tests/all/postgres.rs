@@ -234,3 +234,60 @@ fn mcp_tokens_in_the_postgres_store() {
     assert!(tokens::resolve(&store, &other.token).unwrap().is_some());
     assert!(store.tokens().unwrap()[0].revoked.is_some());
 }
+
+/// `store rekey` on PostgreSQL: codes unchanged under the new key, the old
+/// one opens no row.
+#[test]
+fn store_rekey_over_postgres() {
+    let server = PgServer::start();
+    let url = server.url();
+    let dir = tempfile::tempdir().unwrap();
+    let (key, new_key) = (dir.path().join("old.key"), dir.path().join("new.key"));
+    let host = TotpHost::on(&url);
+    let linked = host.sealed(&key).run(&[
+        "link-tool",
+        "--workflow",
+        "wf-1",
+        "--slug",
+        "fleet",
+        "--tool-node",
+        "t1",
+        "--agent-node",
+        "a1",
+    ]);
+    assert!(linked.status.success(), "{linked:?}");
+    let secret = RFC6238.sha1_secret();
+    let created = host.sealed(&key).input(&secret).run(&[
+        "create-agent-user",
+        "--workflow",
+        "wf-1",
+        "--tool-node",
+        "t1",
+        "--secret",
+        "-",
+    ]);
+    assert!(created.status.success(), "{created:?}");
+    let rekeyed = host.sealed(&key).run(&[
+        "store",
+        "rekey",
+        "--new-key-file",
+        new_key.to_str().unwrap(),
+    ]);
+    assert!(rekeyed.status.success(), "{rekeyed:?}");
+    assert_eq!(
+        parse(String::from_utf8_lossy(&rekeyed.stdout).trim())["resealed"],
+        1
+    );
+    let get = [
+        "get-totp-code",
+        "--username",
+        "agent_fleet_a1",
+        "--at",
+        "59",
+    ];
+    let with = |key: &std::path::Path| {
+        parse(String::from_utf8_lossy(&host.sealed(key).run(&get).stdout).trim())
+    };
+    assert_eq!(with(&new_key)["totp_code"], RFC6238.sha1_code(59));
+    assert_eq!(with(&key)["error_code"], "host_error");
+}

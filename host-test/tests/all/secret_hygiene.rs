@@ -2,8 +2,6 @@
 //! JSON nor anything the reference host prints may contain any 8-character
 //! piece of it.
 
-use std::process::Command;
-
 use serde_json::Value;
 use totp_host::AccessPolicy;
 
@@ -94,13 +92,8 @@ fn the_cli_prints_no_secret_on_any_path() {
             .unwrap();
     }
     drop(directory);
-    let run = |args: &[&str]| {
-        let output = Command::new(env!("CARGO_BIN_EXE_totp-host"))
-            .arg("--db")
-            .arg(&db)
-            .args(args)
-            .output()
-            .unwrap();
+    let run = |args: &[&str], input: &str| {
+        let output = TotpHost::on(&db).input(input).run(args);
         format!(
             "{}{}",
             String::from_utf8_lossy(&output.stdout),
@@ -108,21 +101,27 @@ fn the_cli_prints_no_secret_on_any_path() {
         )
     };
     for i in 0..forms.len() {
-        let printed = run(&["get-totp-code", "--username", &format!("agent_wf_{i}")]);
+        let printed = run(
+            &["get-totp-code", "--username", &format!("agent_wf_{i}")],
+            "",
+        );
         let result: Value = serde_json::from_str(printed.lines().next().unwrap()).unwrap();
         assert_eq!(result["success"], false, "{printed}");
         assert_no_piece_of_secret(&printed, "get-totp-code");
     }
     for (stored, _) in forms.iter().take(forms.len() - 1) {
-        let printed = run(&[
-            "create-agent-user",
-            "--workflow",
-            "wf-x",
-            "--tool-node",
-            "t",
-            "--secret",
+        let printed = run(
+            &[
+                "create-agent-user",
+                "--workflow",
+                "wf-x",
+                "--tool-node",
+                "t",
+                "--secret",
+                "-",
+            ],
             stored,
-        ]);
+        );
         assert_no_piece_of_secret(&printed, "create-agent-user");
     }
 }

@@ -2,8 +2,9 @@
 //! in-memory directories, result parsing, and the RFC 6238 table.
 
 use std::ffi::OsStr;
+use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 use std::sync::{Arc, LazyLock, OnceLock};
 
 use serde_json::Value;
@@ -103,6 +104,7 @@ pub fn rfc_agent() -> MemoryDirectory {
 pub struct TotpHost<'a> {
     db: Option<&'a OsStr>,
     key_file: Option<&'a Path>,
+    input: Option<&'a str>,
 }
 
 impl<'a> TotpHost<'a> {
@@ -110,7 +112,7 @@ impl<'a> TotpHost<'a> {
     pub fn on(db: &'a (impl AsRef<OsStr> + ?Sized)) -> Self {
         TotpHost {
             db: Some(db.as_ref()),
-            key_file: None,
+            ..TotpHost::default()
         }
     }
 
@@ -118,6 +120,14 @@ impl<'a> TotpHost<'a> {
     pub fn sealed(self, key_file: &'a Path) -> Self {
         TotpHost {
             key_file: Some(key_file),
+            ..self
+        }
+    }
+
+    /// Commands that read `text` on standard input (`--secret -`).
+    pub fn input(self, text: &'a str) -> Self {
+        TotpHost {
+            input: Some(text),
             ..self
         }
     }
@@ -131,7 +141,15 @@ impl<'a> TotpHost<'a> {
         if let Some(key_file) = self.key_file {
             command.arg("--key-file").arg(key_file);
         }
-        command.args(args).output().expect("totp-host runs")
+        command.args(args).stdin(Stdio::piped());
+        command.stdout(Stdio::piped()).stderr(Stdio::piped());
+        let mut child = command.spawn().expect("totp-host runs");
+        let mut stdin = child.stdin.take().unwrap();
+        // A command that does not read its input may exit first: a broken
+        // pipe here is not the test's concern.
+        let _ = stdin.write_all(self.input.unwrap_or_default().as_bytes());
+        drop(stdin);
+        child.wait_with_output().expect("totp-host runs")
     }
 }
 

@@ -90,9 +90,20 @@ enum Command {
         /// The tool node; its `tool` edge leads to the agent.
         #[arg(long, value_name = "NODE")]
         tool_node: String,
-        /// Use this secret (base32 or otpauth:// URI) instead of a fresh 160-bit one.
-        #[arg(long, value_name = "SECRET")]
+        /// Store a given secret (base32 or otpauth:// URI) instead of a fresh
+        /// 160-bit one, read from standard input: `--secret -`. A secret
+        /// written on the command line itself is refused.
+        #[arg(
+            long,
+            value_name = "-",
+            allow_hyphen_values = true,
+            conflicts_with = "secret_file"
+        )]
         secret: Option<String>,
+        /// Store the secret held in this file (surrounding whitespace is
+        /// ignored) instead of a fresh one.
+        #[arg(long, value_name = "PATH")]
+        secret_file: Option<PathBuf>,
         /// Print the stored secret (only for a user created by this call).
         #[arg(long)]
         show_secret: bool,
@@ -149,6 +160,14 @@ enum StoreCommand {
     /// Seal every plain-text secret (rows written by other tools) with the
     /// store key, in one transaction.
     Encrypt,
+    /// Re-seal every secret under a new key, in one transaction, and sign
+    /// the precompiled cache again: codes are unchanged, and the current
+    /// key (--key-file) opens no row afterwards.
+    Rekey {
+        /// The new key: read when the file exists, else made (mode 0600).
+        #[arg(long, value_name = "PATH")]
+        new_key_file: PathBuf,
+    },
 }
 
 /// The demo store's workflow: its tool node is linked to one agent.
@@ -194,8 +213,17 @@ fn main() -> ExitCode {
             workflow,
             tool_node,
             secret,
+            secret_file,
             show_secret,
-        } => create_agent_user(&store, workflow, tool_node, secret.as_deref(), show_secret),
+        } => given_secret(secret, secret_file).and_then(|secret| {
+            create_agent_user(
+                &store,
+                workflow,
+                tool_node,
+                secret.as_deref().map(|s| s.as_str()),
+                show_secret,
+            )
+        }),
         Command::LinkTool {
             workflow,
             slug,
@@ -208,6 +236,7 @@ fn main() -> ExitCode {
         #[cfg(feature = "mcp")]
         Command::Token(command) => mcp::token(&store, command),
         Command::Store(StoreCommand::Encrypt) => encrypt_store(&store),
+        Command::Store(StoreCommand::Rekey { new_key_file }) => rekey_store(&store, &new_key_file),
         Command::Audit(args) => audit::audit(&store, args),
         Command::Inspect { path } => artifact::inspect(path.as_deref()),
         Command::Dist { out } => artifact::dist(&out),
@@ -261,6 +290,39 @@ fn get_totp_code(
     Ok(exit_status(&result))
 }
 
+/// The secret `create-agent-user` was given: from standard input
+/// (`--secret -`) or a file (`--secret-file`). Never from the command line
+/// itself, where every local user can read it (`ps`, /proc) and where it
+/// stays in the shell's history; the refusal does not repeat it.
+fn given_secret(
+    secret: Option<String>,
+    secret_file: Option<PathBuf>,
+) -> Result<Option<zeroize::Zeroizing<String>>> {
+    let text = match (secret.as_deref(), secret_file) {
+        (None, None) => return Ok(None),
+        (Some("-"), _) => {
+            let mut text = zeroize::Zeroizing::new(String::new());
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+                .context("reading the secret from standard input")?;
+            text
+        }
+        (Some(_), _) => wasmtime::bail!(
+            "a secret on the command line is refused: any local user can read it \
+             (ps, /proc) and it stays in the shell's history; give it on standard \
+             input with `--secret -`, or in a file with `--secret-file PATH`"
+        ),
+        (None, Some(path)) => zeroize::Zeroizing::new(
+            std::fs::read_to_string(&path)
+                .with_context(|| format!("reading the secret from {}", path.display()))?,
+        ),
+    };
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
+        wasmtime::bail!("the secret given to create-agent-user is empty");
+    }
+    Ok(Some(zeroize::Zeroizing::new(trimmed.to_owned())))
+}
+
 fn create_agent_user(
     store: &StoreArgs,
     workflow: String,
@@ -308,6 +370,39 @@ fn encrypt_store(store: &StoreArgs) -> Result<ExitCode> {
     let (directory, _) = store.open(Access::Write)?;
     let sealed = directory.seal_plain_secrets()?;
     println!("{}", serde_json::json!({ "sealed": sealed }));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn rekey_store(store: &StoreArgs, new_key_file: &std::path::Path) -> Result<ExitCode> {
+    let (directory, _) = store.open(Access::Read)?;
+    let Some(old_key) = store.key(false)? else {
+        wasmtime::bail!(
+            "store rekey needs the current key (--key-file or $TOTP_HOST_KEY); none was found"
+        );
+    };
+    let new_key = if new_key_file.exists() {
+        StoreKey::read_file(new_key_file)?
+    } else {
+        StoreKey::create_file(new_key_file)?
+    };
+    let resealed = directory.rekey(&new_key).with_context(
+        || "store rekey changed nothing: every secret is still sealed under the current key",
+    )?;
+    let cache_resigned = totp_host::cache::default_cache_dir()
+        .map_or(0, |dir| totp_host::cache::resign(&dir, &old_key, &new_key));
+    tracing::info!(
+        "every secret is now sealed under {}: use it as --key-file (or $TOTP_HOST_KEY) \
+         from now on; the previous key opens no row",
+        new_key_file.display()
+    );
+    println!(
+        "{}",
+        serde_json::json!({
+            "resealed": resealed,
+            "cache_resigned": cache_resigned,
+            "key_file": new_key_file,
+        })
+    );
     Ok(ExitCode::SUCCESS)
 }
 
