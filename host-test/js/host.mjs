@@ -13,6 +13,8 @@ import { readFileSync, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { AUDIT_UNAVAILABLE, auditEvent, auditSink, requestedByArguments } from './audit.mjs';
+
 const here = dirname(fileURLToPath(import.meta.url));
 export const REPO_ROOT = resolve(here, '..', '..');
 /**
@@ -113,7 +115,10 @@ function witImports(context) {
     'agent-tools:totp/secrets@0.1.0': {
       // result<option<agent-user>, lookup-error>: return the value (or
       // undefined for none); throw {payload: lookup-error} for err.
-      findUser: guard((username) => context.directory.findUser(username), (error) =>
+      findUser: guard((username) => {
+        context.lookedUp = username; // the event's username_resolved on failure
+        return context.directory.findUser(username);
+      }, (error) =>
         new WitError(error instanceof Denied ? { tag: 'denied' } : { tag: 'unavailable', val: error.message })),
     },
     'agent-tools:totp/workflow@0.1.0': {
@@ -160,20 +165,26 @@ class FailingDirectory {
   }
 }
 
-/** The transpiled component; compile once, a fresh instance per call. */
+/**
+ * The transpiled component; compile once, a fresh instance per call. Each
+ * call's audit event goes to the sink chosen with `audit` (see audit.mjs):
+ * `TotpTool.load({ audit: null })` keeps none.
+ */
 export class TotpTool {
   /** Loads jco's output from `generated` (see transpile.mjs). */
-  static async load(generated = GENERATED) {
+  static async load({ audit, generated = GENERATED } = {}) {
+    const record = auditSink(audit);
     const entry = join(generated, 'get_totp_code.js');
     if (!existsSync(entry)) {
       throw new Error(`${entry} is missing: run \`node host-test/js/transpile.mjs\``);
     }
     const { instantiate } = await import(entry);
-    return new TotpTool(instantiate, generated);
+    return new TotpTool(instantiate, generated, record);
   }
 
-  constructor(instantiate, generated) {
+  constructor(instantiate, generated, record = null) {
     this.instantiate = instantiate;
+    this.record = record;
     this.modules = new Map();
     this.getCoreModule = (path) => {
       if (!this.modules.has(path)) {
@@ -183,13 +194,34 @@ export class TotpTool {
     };
   }
 
-  run(context, invoke) {
+  run(context, invoke, operation = null, requested = '') {
+    const tracked = { ...context, lookedUp: null };
+    const startedNanos = wallClockNanos();
+    const started = process.hrtime.bigint();
+    let result;
     try {
-      return invoke(this.instantiate(this.getCoreModule, imports(context)));
+      result = invoke(this.instantiate(this.getCoreModule, imports(tracked)));
     } catch (error) {
       // A trap or a failing import: still the JSON shape promised.
-      return this.hostError(error?.message ?? String(error));
+      result = this.hostError(error?.message ?? String(error));
     }
+    if (this.record === null || operation === null) return result;
+    const event = auditEvent({
+      operation,
+      context,
+      requested,
+      startedNanos,
+      durationNanos: process.hrtime.bigint() - started,
+      lookedUp: tracked.lookedUp,
+      result,
+    });
+    try {
+      this.record(event);
+    } catch {
+      // Fails closed: no record, no code.
+      return this.hostError(AUDIT_UNAVAILABLE);
+    }
+    return result;
   }
 
   /**
@@ -203,11 +235,11 @@ export class TotpTool {
   }
 
   getTotpCode(context, username = '') {
-    return this.run(context, (tool) => tool.getTotpCode(username));
+    return this.run(context, (tool) => tool.getTotpCode(username), 'get_totp_code', username);
   }
 
   invoke(context, args) {
-    return this.run(context, (tool) => tool.invoke(args));
+    return this.run(context, (tool) => tool.invoke(args), 'invoke', requestedByArguments(args));
   }
 
   describe() {

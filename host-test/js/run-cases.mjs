@@ -54,7 +54,7 @@ function runCase(tool, testCase) {
 }
 
 transpile();
-const tool = await TotpTool.load();
+const tool = await TotpTool.load({ audit: null });
 const results = {};
 for (const testCase of JSON.parse(readFileSync(CASES, 'utf8')).cases) {
   results[testCase.name] = runCase(tool, testCase);

@@ -13,7 +13,7 @@ import { transpile } from './transpile.mjs';
 
 const USAGE = `usage: totp-host.mjs --db STORE.json get-totp-code [--username U] [--workflow ID --node N] [--at UNIX_SECONDS]
        totp-host.mjs describe
-options: --component PATH (default ${DEFAULT_COMPONENT})`;
+options: --component PATH (default ${DEFAULT_COMPONENT}), --audit PATH (JSON lines; default none)`;
 
 function usage(message) {
   console.error(`totp-host.mjs: ${message}\n${USAGE}`);
@@ -31,6 +31,7 @@ try {
       workflow: { type: 'string' },
       node: { type: 'string' },
       at: { type: 'string' },
+      audit: { type: 'string' },
     },
   });
 } catch (error) {
@@ -57,7 +58,7 @@ let tool;
 let directory;
 try {
   transpile(values.component ?? DEFAULT_COMPONENT);
-  tool = await TotpTool.load();
+  tool = await TotpTool.load({ audit: values.audit ?? null });
   if (command === 'describe') {
     console.log(tool.describe());
     process.exit(0);

@@ -20,12 +20,14 @@ What maps onto the platform:
   first lookup (so a database that cannot be reached is a `host_error`
   result like any other lookup failure) and closed after the call.
 
-The access policy is `ACCESS_POLICY` below.
+The access policy is `ACCESS_POLICY` below; every call is recorded through
+the platform's logging (`record`, below).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from typing import Optional
 
 from langchain_core.tools import tool
@@ -43,8 +45,21 @@ from models.workflow import Workflow
 #: platform's old tool, which let any tool node read any agent's code.
 ACCESS_POLICY = "own_workflow"
 
+#: Every call's audit event (who asked, for whom, the outcome; never the
+#: code or the secret) goes to the platform's own logging, where its
+#: handlers ship it with the rest of the platform's records.
+AUDIT_LOG = logging.getLogger("pipelit.get_totp_code.audit")
+
+
+def record(event: dict) -> None:
+    """The audit sink: one log record per call, the event as its message
+    (JSON) and as `extra` fields for structured handlers. Should the record
+    raise, the call hands out no code (`host_error`)."""
+    AUDIT_LOG.info(json.dumps(event, sort_keys=True), extra={"audit_event": event})
+
+
 #: Compiled once per process; shared by every node's tool and every thread.
-TOOL = TotpTool()
+TOOL = TotpTool(audit=record)
 #: The description an LLM reads: the component's own.
 DESCRIPTION = json.loads(TOOL.describe())["description"]
 

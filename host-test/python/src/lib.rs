@@ -8,9 +8,11 @@
 //! - [`call::Call`]: a directory (any Python object, or the native
 //!   [`sqlite::SqliteDirectory`]), the tool node, an optional fixed time.
 //! - [`errors`]: `Denied` and `Unavailable`, what a directory raises.
+//! - [`audit`]: where `TotpTool`'s events go (`audit=`).
 
 use pyo3::prelude::*;
 
+mod audit;
 mod call;
 mod directory;
 mod errors;

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use pyo3::exceptions::{PyOSError, PyValueError};
 use pyo3::prelude::*;
+use totp_host::audit::AuditSink;
 use totp_host::{Directory, Store, StoreKey};
 
 use crate::errors::{Denied, Unavailable};
@@ -21,6 +22,11 @@ pub struct SqliteDirectory {
 
 impl SqliteDirectory {
     pub fn store(&self) -> Arc<dyn Directory + Send + Sync> {
+        self.store.clone()
+    }
+
+    /// The store as the sink of its own `audit_events` table.
+    pub fn audit_sink(&self) -> Arc<dyn AuditSink> {
         self.store.clone()
     }
 }

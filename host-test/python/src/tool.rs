@@ -6,15 +6,16 @@ use std::time::Duration;
 
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
-use totp_host::{Audit, SandboxConfig};
+use totp_host::SandboxConfig;
 
 use crate::call::Call;
 use crate::directory::Interrupt;
 
-/// `TotpTool(*, memory_limit=None, deadline_ms=None)`: compiles the
-/// component inside this package once (create one per process). The
-/// defaults are the Rust host's sandbox limits. No audit trail is kept:
-/// the platform records the tool's results as it does any tool's.
+/// `TotpTool(*, audit, memory_limit=None, deadline_ms=None)`: compiles the
+/// component inside this package once (create one per process). `audit`
+/// is where each call's event goes, chosen explicitly (`None` for none;
+/// see [`crate::audit`]); a sink that fails withholds the code. The
+/// defaults are the Rust host's sandbox limits.
 #[pyclass(frozen, module = "get_totp_code")]
 pub struct TotpTool {
     inner: totp_host::TotpTool,
@@ -23,9 +24,10 @@ pub struct TotpTool {
 #[pymethods]
 impl TotpTool {
     #[new]
-    #[pyo3(signature = (*, memory_limit = None, deadline_ms = None))]
+    #[pyo3(signature = (*, audit, memory_limit = None, deadline_ms = None))]
     fn new(
         py: Python<'_>,
+        audit: &Bound<'_, PyAny>,
         memory_limit: Option<usize>,
         deadline_ms: Option<u64>,
     ) -> PyResult<Self> {
@@ -39,8 +41,9 @@ impl TotpTool {
             }
             config.deadline = Duration::from_millis(ms);
         }
+        let audit = crate::audit::from_python(audit)?;
         let inner = py
-            .detach(|| totp_host::TotpTool::with_config(config, Audit::Off))
+            .detach(|| totp_host::TotpTool::with_config(config, audit))
             .map_err(|e| PyRuntimeError::new_err(format!("{e:#}")))?;
         Ok(TotpTool { inner })
     }

@@ -50,4 +50,4 @@ def linked_directory(secret: str = RFC_SECRET) -> DictDirectory:
 
 @pytest.fixture(scope="session")
 def tool() -> TotpTool:
-    return TotpTool()
+    return TotpTool(audit=None)

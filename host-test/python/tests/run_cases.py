@@ -75,7 +75,7 @@ def run_case(tool: TotpTool, case: dict) -> str:
 
 
 def main() -> int:
-    tool = TotpTool()
+    tool = TotpTool(audit=None)
     cases = json.loads(Path(sys.argv[1]).read_text())["cases"]
     json.dump({case["name"]: run_case(tool, case) for case in cases}, sys.stdout)
     return 0

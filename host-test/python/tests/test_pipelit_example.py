@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import logging
 import sys
 import time
 from pathlib import Path
@@ -139,6 +140,18 @@ def test_the_model_has_the_platforms_module_layout():
     assert WorkflowEdge.__module__ == "models.node"
     assert Workflow.__module__ == "models.workflow"
     assert UserProfile.__module__ == "models.user"
+
+
+def test_every_call_is_recorded_through_the_platforms_logging(caplog):
+    with caplog.at_level(logging.INFO, logger="pipelit.get_totp_code.audit"):
+        out, _, _ = run(node_tool("totp_1"))
+        refused, _, _ = run(node_tool("totp_1"), username="agent_support-flow_person")
+    events = [record.audit_event for record in caplog.records]
+    assert [e["outcome"] for e in events] == ["issued", refused["error_code"]]
+    assert events[0]["username_resolved"] == "agent_support-flow_agent_node_1"
+    assert (events[0]["workflow_id"], events[0]["node_id"]) == (str(WORKFLOW_ID), "totp_1")
+    logged = caplog.text + json.dumps(events)
+    assert out["totp_code"] not in logged and SECRET not in logged
 
 
 def test_no_secret():

@@ -111,8 +111,8 @@ def test_user_repr_hides_the_secret():
 
 def test_sandbox_limits_are_options():
     with pytest.raises(ValueError):
-        TotpTool(deadline_ms=0)
-    small = TotpTool(memory_limit=1 << 20, deadline_ms=500)
+        TotpTool(audit=None, deadline_ms=0)
+    small = TotpTool(audit=None, memory_limit=1 << 20, deadline_ms=500)
     out = result(small.get_totp_code(Call(linked_directory(), time=59), AGENT))
     assert out["totp_code"] == "287082"
 

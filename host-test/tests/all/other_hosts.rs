@@ -141,6 +141,21 @@ fn node_host_passes_the_conformance_cases() {
     judge("the Node (jco) host", &results(&output));
 }
 
+/// The Node host's audit trail (`host-test/js/audit.test.mjs`): the Rust
+/// host's events in every sink, and a failing sink withholds the code.
+#[test]
+fn node_host_audits_every_call_and_fails_closed() {
+    let js = node_modules();
+    run(
+        component_env(
+            Command::new("node")
+                .args(["--test", "audit.test.mjs"])
+                .current_dir(&js),
+        ),
+        "the Node host's audit tests",
+    );
+}
+
 #[test]
 fn committed_case_file_is_what_the_generator_writes() {
     require_oathtool();

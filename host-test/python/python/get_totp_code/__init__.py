@@ -3,7 +3,7 @@ JSON, computed by a sandboxed WebAssembly component that the Rust reference
 host (wasmtime) runs in a fresh instance for every call.
 
     from get_totp_code import TotpTool, Call
-    tool = TotpTool()                                    # once per process
+    tool = TotpTool(audit="audit.jsonl")                 # once per process
     call = Call(directory, node=(workflow_id, node_id))  # node may be None
     tool.get_totp_code(call, "agent_my-flow_agent_1")    # JSON text
     tool.invoke(call, '{"username": ""}')                # raw LLM arguments
@@ -28,6 +28,13 @@ Anything else a directory does wrong -- another exception, a wrong type --
 gives a `host_error` result with a short message naming the method and the
 type, never the value or the exception's text. `KeyboardInterrupt` and
 `SystemExit` end the call and are re-raised by `get_totp_code`/`invoke`.
+
+`audit` (required) is where each call's event goes, the Rust host's events
+with the same fields (never the code or the secret): None (off), a
+`SqliteDirectory` (its store's `audit_events` table), a path (JSON lines),
+a writable text stream, or a callable taking each event as a dict. A sink
+that raises means no code: the result is `host_error` "audit log
+unavailable".
 """
 
 from ._native import (

@@ -3,7 +3,7 @@
 
     from get_totp_code import TotpTool, Call
     from get_totp_code.langchain import totp_tool
-    lc_tool = totp_tool(TotpTool(), lambda: Call(directory, node=(wf_id, node_id)))
+    lc_tool = totp_tool(TotpTool(audit=None), lambda: Call(directory, node=(wf_id, node_id)))
     lc_tool.invoke({})                                  # the calling agent's code
 
 The name, description and argument schema are the component's own
