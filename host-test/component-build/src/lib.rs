@@ -177,6 +177,15 @@ fn try_build_script() -> Result<(), BuildError> {
         digest = fnv1a(&component),
     );
 
+    // An embedder that ships only the plain component (the Python module)
+    // skips building and composing the others: `standard-builds` off.
+    if env::var_os("CARGO_FEATURE_STANDARD_BUILDS").is_none() {
+        constants.push_str(
+            "/// Every standard-WASI build: none (`standard-builds` is off).\n\
+             pub const STANDARD_BUILDS: [StandardBuild; 0] = [];\n",
+        );
+        return write(&out_dir.join("component.rs"), constants.as_bytes());
+    }
     let adapter = componentize(
         &OBELISK_ADAPTER,
         &guest::build(&OBELISK_ADAPTER, &root, &target_dir)?,
