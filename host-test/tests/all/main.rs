@@ -11,6 +11,7 @@ mod cli;
 mod conformance;
 mod deploy;
 mod differential;
+mod features;
 mod hostile_guests;
 mod hostile_hosts;
 mod mcp;
