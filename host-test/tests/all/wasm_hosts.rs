@@ -1,8 +1,10 @@
 //! The third-party WebAssembly hosts the standard builds are tested in,
-//! found on the machine: the real `wasmtime` and `obelisk` binaries (built
-//! from crates.io by `host-test/wasm-hosts/install.sh`, which `.ci/run`
-//! calls), and libfaketime to set the wall clock a host's WASI reads.
-//! A missing one FAILS the test with what to install; nothing is skipped.
+//! found on the machine: the real `wasmtime` and `obelisk` binaries, and
+//! libfaketime to set the wall clock a host's WASI reads. A missing host is
+//! built from crates.io by `host-test/wasm-hosts/install.sh` (once per
+//! machine; `.ci/run` calls it first), as the suites install oathtool; when
+//! that cannot be done the test FAILS with what to install. Nothing is
+//! skipped.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -11,8 +13,37 @@ use std::sync::OnceLock;
 const INSTALL: &str = "host-test/wasm-hosts/install.sh";
 
 /// `name` on PATH or in cargo's bin directory, answering `--version` with
-/// a version that starts with `major.`.
+/// a version that starts with `major.`; installed first when it is not.
 fn host_binary(name: &str, major: &str) -> PathBuf {
+    if installed(name, major).is_none() {
+        install_hosts();
+    }
+    installed(name, major).unwrap_or_else(|| {
+        panic!(
+            "{name} {major}x is not installed and `{INSTALL}` did not install it; run it \
+             (from the repository root; it builds it from crates.io with cargo install)"
+        )
+    })
+}
+
+/// Runs the install script once per test process, whichever host asked.
+fn install_hosts() {
+    static INSTALLED: OnceLock<()> = OnceLock::new();
+    INSTALLED.get_or_init(|| {
+        eprintln!(
+            "building the wasmtime CLI and Obelisk from crates.io with `{INSTALL}` \
+             (once per machine; it takes about an hour on 2 cores)"
+        );
+        let root = totp_test_support::python::repo_root();
+        let _ = Command::new("bash")
+            .arg(root.join(INSTALL))
+            .current_dir(&root)
+            .status();
+    });
+}
+
+/// The binary when it is there at the right version.
+fn installed(name: &str, major: &str) -> Option<PathBuf> {
     let cargo_bin = totp_component_build::guest::cargo_home()
         .map(|home| home.join("bin").join(name))
         .filter(|path| path.exists());
@@ -30,15 +61,10 @@ fn host_binary(name: &str, major: &str) -> PathBuf {
                 .nth(1)
                 .is_some_and(|v| v.starts_with(major)) =>
         {
-            binary
+            Some(binary)
         }
-        Some(version) => panic!(
-            "{name} is version {}, the tests need {major}x; run `{INSTALL}` (from the repository root)",
-            version.trim()
-        ),
-        None => panic!(
-            "{name} {major}x is not installed; run `{INSTALL}` (from the repository root; it builds it from crates.io with cargo install)",
-        ),
+        // Missing, or another version: the install script builds this one.
+        _ => None,
     }
 }
 
