@@ -2,6 +2,7 @@
 //! service, one middleware authenticates every request by its bearer token
 //! (the binding the call then runs as) and caps the sessions open; the
 //! SDK checks `Host` and `Origin` (DNS rebinding) and the body size.
+//! `GET /healthz` answers without a token, for load balancers.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -13,6 +14,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
+use axum::routing::get;
 use axum::serve::ListenerExt;
 use rmcp::transport::streamable_http_server::session::local::{LocalSessionManager, SessionConfig};
 use rmcp::transport::{StreamableHttpServerConfig, StreamableHttpService};
@@ -32,6 +34,11 @@ pub struct HttpOptions {
     pub max_body_bytes: usize,
     /// A session idle this long is closed.
     pub session_idle: Duration,
+    /// Further `Host` names (`NAME` or `NAME:PORT`) the server answers to,
+    /// beyond loopback and its own address: behind a proxy, or on
+    /// `0.0.0.0`, the names clients use. Each also allows the browser
+    /// origins `https://NAME` and `http://NAME`.
+    pub allowed_hosts: Vec<String>,
 }
 
 impl HttpOptions {
@@ -41,6 +48,7 @@ impl HttpOptions {
             max_sessions: 256,
             max_body_bytes: 64 << 10,
             session_idle: Duration::from_secs(300),
+            allowed_hosts: Vec::new(),
         }
     }
 }
@@ -95,13 +103,15 @@ pub async fn serve_http(
         sdk_config(addr, &options, cancel.clone()),
     );
     let gate = Arc::new(Gate {
-        store,
+        store: store.clone(),
         sessions,
         max_sessions: options.max_sessions,
     });
+    // The health check is routed after the token layer, so it needs none.
     let app = Router::new()
         .route_service("/mcp", service)
-        .layer(middleware::from_fn_with_state(gate, authenticate));
+        .layer(middleware::from_fn_with_state(gate, authenticate))
+        .route("/healthz", get(move || healthz(store.clone())));
     // Each response is a few small writes (an SSE priming event, then the
     // message): with Nagle's algorithm the second waits for the client's
     // delayed ACK, tens of milliseconds per call.
@@ -140,16 +150,54 @@ fn sdk_config(
     if !hosts.contains(&ip) {
         hosts.push(ip);
     }
-    let origins: Vec<String> = hosts
+    let mut origins: Vec<String> = hosts
         .iter()
         .map(|host| format!("http://{host}:{port}"))
         .collect();
-    let hosts: Vec<String> = hosts.iter().map(|host| format!("{host}:{port}")).collect();
+    let mut hosts: Vec<String> = hosts.iter().map(|host| format!("{host}:{port}")).collect();
+    for name in &options.allowed_hosts {
+        hosts.push(name.clone());
+        // A name without a port is served on any (a proxy's 443, say).
+        let authority = if name.contains(':') {
+            name.clone()
+        } else {
+            format!("{name}:*")
+        };
+        origins.push(format!("https://{authority}"));
+        origins.push(format!("http://{authority}"));
+    }
     StreamableHttpServerConfig::default()
         .with_allowed_hosts(hosts)
         .with_allowed_origins(origins)
         .with_max_request_body_bytes(options.max_body_bytes)
         .with_cancellation_token(cancel)
+}
+
+/// `GET /healthz`: 200 when the store answers a query (the component was
+/// compiled before the server listened, so a server that answers has it),
+/// 503 with the store's error class when it does not. It names no user and
+/// no token.
+async fn healthz(store: Arc<Store>) -> Response {
+    let (status, body) = match tokio::task::spawn_blocking(move || store.ping()).await {
+        Ok(Ok(())) => (
+            StatusCode::OK,
+            serde_json::json!({"status": "ok", "store": "ok", "component": "loaded"}),
+        ),
+        Ok(Err(error)) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            serde_json::json!({"status": "unavailable", "reason": error.to_string()}),
+        ),
+        Err(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            serde_json::json!({"status": "unavailable", "reason": "the store check panicked"}),
+        ),
+    };
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
 }
 
 /// 401 with `WWW-Authenticate: Bearer` and nothing else: whether a token

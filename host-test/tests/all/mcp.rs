@@ -455,6 +455,56 @@ fn http_caps_open_sessions() {
     assert_eq!(report[1]["status"], 503, "{report}");
 }
 
+/// `GET /healthz` needs no token and names no user: 200 while the store
+/// answers, 503 with the store's reason once it does not.
+#[test]
+fn http_healthz_needs_no_token_and_says_when_the_store_fails() {
+    let fixture = Fixture::new();
+    let server = HttpServer::start(&fixture, &[]);
+    let health = server.url.replace("/mcp", "/healthz");
+    let get = || client(&json!({"mode": "raw", "url": health, "requests": [{"method": "GET"}]}));
+    let report = get();
+    assert_eq!(report[0]["status"], 200, "{report}");
+    let body: Value = serde_json::from_str(report[0]["body"].as_str().unwrap()).unwrap();
+    assert_eq!(body["status"], "ok", "{body}");
+
+    // The store loses a table under the running server.
+    rusqlite::Connection::open(fixture.db())
+        .unwrap()
+        .execute_batch("DROP TABLE workflow_edges; DROP TABLE workflows;")
+        .unwrap();
+    let report = get();
+    assert_eq!(report[0]["status"], 503, "{report}");
+    let body: Value = serde_json::from_str(report[0]["body"].as_str().unwrap()).unwrap();
+    assert_eq!(body["status"], "unavailable", "{body}");
+    assert!(body["reason"].as_str().unwrap().contains("store"), "{body}");
+    let text = report.to_string();
+    for name in [AGENT_A, AGENT_A2, AGENT_B, PERSON] {
+        assert!(!text.contains(name), "{text}");
+    }
+    assert_no_secret(&fixture, &report);
+}
+
+/// `--allowed-host NAME`: a client that connects by that name (behind a
+/// proxy, or to 0.0.0.0) is served; any other name is still refused.
+#[test]
+fn http_allowed_host_names_are_served_and_others_refused() {
+    let fixture = Fixture::new();
+    let (token, _) = fixture.token("tool_a");
+    let server = HttpServer::start(&fixture, &["--allowed-host", "totp.example.com"]);
+    let bearer = json!({"Authorization": format!("Bearer {token}")});
+    let report = client(&json!({"mode": "raw", "url": server.url, "requests": [
+        initialize_request(merge(bearer.clone(), json!({"Host": "totp.example.com"}))),
+        initialize_request(merge(bearer.clone(), json!({"Host": "totp.example.com",
+            "Origin": "https://totp.example.com"}))),
+        initialize_request(merge(bearer, json!({"Host": "evil.example"}))),
+    ]}));
+    assert_eq!(report[0]["status"], 200, "{report}");
+    assert_eq!(report[1]["status"], 200, "{report}");
+    let refused = report[2]["status"].as_u64().unwrap();
+    assert!((400..500).contains(&refused), "{report}");
+}
+
 #[test]
 fn token_commands_print_a_token_once_and_list_none() {
     let fixture = Fixture::new();

@@ -33,6 +33,12 @@ pub struct McpArgs {
     /// HTTP: largest request body in bytes.
     #[arg(long, default_value_t = 64 << 10, requires = "http")]
     max_body_bytes: usize,
+    /// HTTP: a further Host name the server answers to (repeatable), as
+    /// `NAME` or `NAME:PORT`: behind a reverse proxy, or with --http on
+    /// 0.0.0.0, the names clients connect by. Loopback and the listening
+    /// address are always allowed.
+    #[arg(long = "allowed-host", value_name = "NAME[:PORT]", requires = "http")]
+    allowed_hosts: Vec<String>,
     /// HTTP: tool calls per minute per token (bursts up to a minute's).
     #[arg(long, default_value_t = 60, requires = "http")]
     calls_per_minute: u32,
@@ -113,6 +119,7 @@ pub fn mcp(store: &StoreArgs, policy: Policy, args: McpArgs) -> Result<ExitCode>
             let options = HttpOptions {
                 max_sessions: args.max_sessions,
                 max_body_bytes: args.max_body_bytes,
+                allowed_hosts: args.allowed_hosts,
                 ..HttpOptions::new(addr)
             };
             let server = server.with_rate(args.calls_per_minute);
