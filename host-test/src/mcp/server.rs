@@ -104,6 +104,37 @@ impl TotpMcp {
         self
     }
 
+    /// A call refused before it ran (over its token's rate) goes on the
+    /// audit record too, as the `host_error` it got: an operator sees who
+    /// was throttled. Its recording cannot withhold a code (there is none);
+    /// a failure to record it is logged.
+    async fn record_refused(&self, binding: Binding, arguments: Option<&JsonObject>, json: &str) {
+        let crate::Audit::To(sink) = self.shared.tool.audit().clone() else {
+            return;
+        };
+        let mut call = Call::new(self.shared.directory.clone());
+        call.node = binding.node;
+        call.token_id = binding.token_id;
+        let requested = arguments
+            .and_then(|arguments| arguments.get("username"))
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let event = crate::audit::Finished {
+            call: &call,
+            operation: crate::audit::Operation::Invoke,
+            requested,
+            started: std::time::SystemTime::now(),
+            duration: std::time::Duration::ZERO,
+            looked_up: None,
+        }
+        .event(Ok(json));
+        // The store's write may block (SQLite locks, PostgreSQL).
+        let recorded = tokio::task::spawn_blocking(move || sink.record(&event)).await;
+        if !matches!(recorded, Ok(Ok(()))) {
+            tracing::error!("a rate-limited call could not be put on the audit record");
+        }
+    }
+
     /// The tool as `tools/list` shows it.
     pub fn definition(&self) -> &Tool {
         &self.shared.definition
@@ -116,10 +147,13 @@ impl TotpMcp {
         if let (Some(rate), Some(token_id)) = (&self.rate, &binding.token_id)
             && let Err(wait) = rate.take(token_id)
         {
-            return result(host_error_json(&format!(
+            let json = host_error_json(&format!(
                 "call rate limit reached for this token; retry in {} s",
                 wait.as_secs().max(1)
-            )));
+            ));
+            self.record_refused(binding, arguments.as_ref(), &json)
+                .await;
+            return result(json);
         }
         // The guest reads and validates the arguments itself (one place
         // for what `username` may be); the host only passes them on.

@@ -437,8 +437,22 @@ fn http_over_the_call_rate_is_a_tool_error_and_the_server_goes_on() {
         "{report}"
     );
     assert_eq!(report["alive"], true);
-    // A refused call hands out nothing, so it is not a code on record.
-    assert_eq!(fixture.audit().len(), 2);
+    // The refused call is on the record too, as the host_error it got.
+    let events = fixture.audit();
+    let mut outcomes: Vec<&str> = events.iter().map(|e| e.outcome.as_str()).collect();
+    outcomes.sort_unstable();
+    assert_eq!(outcomes, ["host_error", "issued", "issued"], "{events:?}");
+    let refused = events.iter().find(|e| e.outcome == "host_error").unwrap();
+    assert!(
+        refused
+            .host_error
+            .as_deref()
+            .unwrap()
+            .contains("rate limit"),
+        "{refused:?}"
+    );
+    assert!(refused.token_id.is_some(), "{refused:?}");
+    assert_eq!(refused.node_id.as_deref(), Some("tool_a"), "{refused:?}");
 }
 
 #[test]
