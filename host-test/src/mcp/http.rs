@@ -7,6 +7,7 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use axum::Router;
@@ -69,6 +70,21 @@ struct Gate {
     store: Arc<Store>,
     sessions: Arc<LocalSessionManager>,
     max_sessions: usize,
+    /// Session-opening requests in flight: the SDK puts a session in its
+    /// table only while it handles `initialize`, so requests arriving
+    /// together would each see room; each counts as a session from the
+    /// moment it is let through.
+    opening: AtomicUsize,
+}
+
+/// One place among the sessions being opened, given back when the request
+/// is done (or dropped: a client that walks away).
+struct Opening<'a>(&'a AtomicUsize);
+
+impl Drop for Opening<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// Serves `server` at `options.addr` (`/mcp`) until `shutdown` resolves,
@@ -106,6 +122,7 @@ pub async fn serve_http(
         store: store.clone(),
         sessions,
         max_sessions: options.max_sessions,
+        opening: AtomicUsize::new(0),
     });
     // The health check is routed after the token layer, so it needs none.
     let app = Router::new()
@@ -248,9 +265,16 @@ async fn authenticate(State(gate): State<Arc<Gate>>, mut request: Request, next:
     };
     let opens_session =
         request.method() == Method::POST && !request.headers().contains_key("mcp-session-id");
-    if opens_session && gate.sessions.sessions.read().await.len() >= gate.max_sessions {
-        return unavailable("too many open sessions");
-    }
+    let _opening = if opens_session {
+        let opening = Opening(&gate.opening);
+        let pending = gate.opening.fetch_add(1, Ordering::SeqCst) + 1;
+        if gate.sessions.sessions.read().await.len() + pending > gate.max_sessions {
+            return unavailable("too many open sessions");
+        }
+        Some(opening)
+    } else {
+        None
+    };
     request.extensions_mut().insert(Binding {
         node: Some(get_totp_code::platform::NodeRef::new(
             row.workflow_id,

@@ -469,6 +469,39 @@ fn http_caps_open_sessions() {
     assert_eq!(report[1]["status"], 503, "{report}");
 }
 
+/// The cap holds when many `initialize` requests arrive at once: sessions
+/// are counted where they are made, not only once they are open.
+#[test]
+fn http_session_cap_holds_under_simultaneous_initialize() {
+    let fixture = Fixture::new();
+    let (token, _) = fixture.token("tool_a");
+    let server = HttpServer::start(&fixture, &["--max-sessions", "2"]);
+    let bearer = json!({"Authorization": format!("Bearer {token}")});
+    let requests: Vec<Value> = (0..12)
+        .map(|_| initialize_request(bearer.clone()))
+        .collect();
+    let report = client(
+        &json!({"mode": "raw", "url": server.url, "concurrent": true,
+        "requests": requests}),
+    );
+    let statuses: Vec<u64> = report
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["status"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        statuses.iter().filter(|&&s| s == 200).count(),
+        2,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|&&s| s == 503).count(),
+        10,
+        "{statuses:?}"
+    );
+}
+
 /// `GET /healthz` needs no token and names no user: 200 while the store
 /// answers, 503 with the store's reason once it does not.
 #[test]

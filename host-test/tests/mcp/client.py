@@ -98,24 +98,31 @@ async def session(plan):
 
 
 async def raw(plan):
-    """Each request: {method, headers, body?}; reports status, headers, body."""
-    report = []
+    """Each request: {method, headers, body?}; reports status, headers, body.
+    With "concurrent": true, all at once, each on its own connection."""
+
+    async def send(client, request):
+        body = request.get("body")
+        if isinstance(body, (dict, list)):
+            body = json.dumps(body)
+        response = await client.request(
+            request.get("method", "POST"), plan["url"], headers=request.get("headers", {}), content=body
+        )
+        return {
+            "status": response.status_code,
+            "www_authenticate": response.headers.get("www-authenticate"),
+            "body": response.text,
+        }
+
+    if plan.get("concurrent"):
+
+        async def alone(request):
+            async with httpx2.AsyncClient(timeout=10) as client:
+                return await send(client, request)
+
+        return list(await asyncio.gather(*(alone(r) for r in plan["requests"])))
     async with httpx2.AsyncClient(timeout=10) as client:
-        for request in plan["requests"]:
-            body = request.get("body")
-            if isinstance(body, (dict, list)):
-                body = json.dumps(body)
-            response = await client.request(
-                request.get("method", "POST"), plan["url"], headers=request.get("headers", {}), content=body
-            )
-            report.append(
-                {
-                    "status": response.status_code,
-                    "www_authenticate": response.headers.get("www-authenticate"),
-                    "body": response.text,
-                }
-            )
-    return report
+        return [await send(client, request) for request in plan["requests"]]
 
 
 def rss_kib(pid):
