@@ -23,7 +23,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::Store;
 use crate::mcp::server::{Binding, TotpMcp};
-use crate::mcp::tokens;
+use crate::mcp::{jsonrpc, tokens};
 
 /// The HTTP server's limits.
 #[derive(Debug, Clone)]
@@ -127,6 +127,11 @@ pub async fn serve_http(
     // The health check is routed after the token layer, so it needs none.
     let app = Router::new()
         .route_service("/mcp", service)
+        // Inner layer: runs after the token check, before the SDK.
+        .layer(middleware::from_fn_with_state(
+            jsonrpc::BodyLimit(options.max_body_bytes),
+            jsonrpc::check,
+        ))
         .layer(middleware::from_fn_with_state(gate, authenticate))
         .route("/healthz", get(move || healthz(store.clone())));
     // Each response is a few small writes (an SSE priming event, then the

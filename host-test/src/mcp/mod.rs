@@ -9,11 +9,14 @@
 //! - [`tokens`]: making, listing, revoking and resolving bearer tokens
 //!   (only their SHA-256 is stored).
 //! - [`rate`]: the per-token call rate.
+//! - [`jsonrpc`]: JSON-RPC's own errors for malformed requests, where the
+//!   SDK answers otherwise.
 //!
 //! What a model sees through it is the tool's result: a code, its username
 //! and expiry, or an error. Secrets stay in the store and the sandbox.
 
 pub mod http;
+pub mod jsonrpc;
 pub mod rate;
 pub mod server;
 pub mod tokens;

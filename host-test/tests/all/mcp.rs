@@ -617,3 +617,44 @@ fn http_load_many_clients_no_failures_flat_memory() {
     assert!(end <= warm + warm / 2 + 8192, "RSS {warm} KiB -> {end} KiB");
     assert!(server.terminate().success());
 }
+
+/// JSON-RPC's own errors, with the statuses the MCP specification gives:
+/// a body that is not JSON (-32700, 400), not a message object (-32600,
+/// 400), and `tools/call` with params of the wrong type (-32602, 200).
+#[test]
+fn http_malformed_requests_get_the_protocols_own_errors() {
+    let fixture = Fixture::new();
+    let (token, _) = fixture.token("tool_a");
+    let server = HttpServer::start(&fixture, &[]);
+    let headers = json!({
+        "Content-Type": "application/json",
+        "Accept": "application/json, text/event-stream",
+        "Authorization": format!("Bearer {token}"),
+    });
+    let post = |body: Value| json!({"method": "POST", "headers": headers, "body": body});
+    let call = |params: Value| {
+        post(json!({"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": params}))
+    };
+    let report = client(&json!({"mode": "raw", "url": server.url, "requests": [
+        post(json!("{\"jsonrpc\": \"2.0\", \"id\": 1, ")),
+        post(json!("42")),
+        call(json!("get_totp_code")),
+        call(json!({"name": 5})),
+        call(json!({"name": "get_totp_code", "arguments": ["agent"]})),
+    ]}));
+    let expect = |i: usize, status: u64, code: i64| {
+        let got = &report[i];
+        assert_eq!(got["status"], status, "request {i}: {report}");
+        let body: Value = serde_json::from_str(got["body"].as_str().unwrap())
+            .unwrap_or_else(|e| panic!("request {i}: not JSON ({e}): {report}"));
+        assert_eq!(body["jsonrpc"], "2.0", "{body}");
+        assert_eq!(body["error"]["code"], code, "request {i}: {body}");
+        body
+    };
+    // A string body is sent as it is: broken JSON, then a bare number.
+    assert_eq!(expect(0, 400, -32700)["id"], Value::Null);
+    expect(1, 400, -32600);
+    for i in 2..5 {
+        assert_eq!(expect(i, 200, -32602)["id"], 7);
+    }
+}
