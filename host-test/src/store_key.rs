@@ -13,7 +13,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use base64::Engine;
@@ -143,7 +143,8 @@ impl StoreKey {
         Ok(Self::from_bytes(key))
     }
 
-    /// Writes a fresh key to `path` (mode 0600, its directory 0700). Never
+    /// Writes a fresh key to `path` (mode 0600; directories it has to make
+    /// are made 0700, an existing one keeps its mode). Never
     /// overwrites: when another process created the file first, its key is
     /// the key. Written aside and linked into place, so a reader never sees
     /// a partial file.
@@ -153,8 +154,13 @@ impl StoreKey {
             source,
         };
         if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(io)?;
-            let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
+            // Never a chmod of an existing directory: a key file named in
+            // a shared one (/tmp, /etc) must not make it private to us.
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)
+                .map_err(io)?;
         }
         let key = Self::generate()?;
         let aside = path.with_extension(format!("tmp{}", std::process::id()));

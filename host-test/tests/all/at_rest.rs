@@ -395,3 +395,21 @@ fn rekeying_signs_the_cache_again() {
     // A copy the old key does not vouch for is left for a recompile.
     assert_eq!(cache::resign(&cache_dir, &old, &new), 0);
 }
+
+/// A key file made in an existing directory leaves that directory's mode
+/// alone (a shared one must not become private); directories it has to
+/// make are private.
+#[test]
+fn a_new_key_file_changes_no_existing_directorys_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let shared = dir.path().join("shared");
+    std::fs::create_dir(&shared).unwrap();
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o755)).unwrap();
+    StoreKey::create_file(&shared.join("store.key")).unwrap();
+    let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&shared), 0o755);
+    let made = shared.join("made/for/the/key");
+    StoreKey::create_file(&made.join("store.key")).unwrap();
+    assert_eq!(mode(&made), 0o700);
+    assert_eq!(mode(&shared.join("made")), 0o700);
+}
