@@ -12,6 +12,7 @@ use get_totp_code::tool::ErrorCode;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
     JsonObject, ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
+    ToolAnnotations,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler, ServiceExt};
@@ -217,12 +218,29 @@ fn tool_definition(described: &str) -> Result<Tool, SetupError> {
     if let Value::Object(schema) = output_schema() {
         output = schema;
     }
-    Ok(Tool::new(
+    let mut tool = Tool::new(
         name.to_owned(),
         description.to_owned(),
         Arc::new(parameters.clone()),
     )
-    .with_raw_output_schema(Arc::new(output)))
+    .with_raw_output_schema(Arc::new(output));
+    tool.title = Some(TITLE.to_owned());
+    tool.annotations = Some(annotations());
+    Ok(tool)
+}
+
+/// The name an MCP client shows a person.
+pub const TITLE: &str = "TOTP code of an agent user";
+
+/// What a client may assume: the tool changes nothing (`readOnlyHint`) and
+/// talks to no outside system (`openWorldHint: false`). `idempotentHint` is
+/// left out: the answer changes every period.
+pub fn annotations() -> ToolAnnotations {
+    let mut annotations = ToolAnnotations::default();
+    annotations.title = Some(TITLE.to_owned());
+    annotations.read_only_hint = Some(true);
+    annotations.open_world_hint = Some(false);
+    annotations
 }
 
 /// The JSON Schema of the tool's result object (`outputSchema`): a code

@@ -260,6 +260,13 @@ fn check_session(fixture: &Fixture, report: &Value) {
     assert_eq!(tools[0]["description"], described["description"]);
     assert_eq!(tools[0]["inputSchema"], described["parameters"]);
     assert_eq!(tools[0]["outputSchema"], totp_host::mcp::output_schema());
+    // As the official client reads them: a title, read-only, closed world,
+    // and no idempotency claimed (the code changes every period).
+    assert_eq!(tools[0]["title"], totp_host::mcp::server::TITLE);
+    let hints = &tools[0]["annotations"];
+    assert_eq!(hints["readOnlyHint"], true, "{hints}");
+    assert_eq!(hints["openWorldHint"], false, "{hints}");
+    assert!(hints.get("idempotentHint").is_none(), "{hints}");
 
     let results = report["results"].as_array().unwrap();
     assert_code(&results[0], AGENT_A, &expected);
