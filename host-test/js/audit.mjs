@@ -5,7 +5,7 @@
 // the result is host_error "audit log unavailable".
 
 import { randomBytes } from 'node:crypto';
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { openSync, writeSync } from 'node:fs';
 
 /** The outcome of a call that handed out a code. */
 export const ISSUED = 'issued';
@@ -25,19 +25,14 @@ export const MAX_FIELD_BYTES = 1024;
 export function auditSink(audit) {
   if (audit === null) return null;
   if (typeof audit === 'string') {
-    // Opened once, to fail now when it cannot be written; each event is
-    // one append.
-    closeSync(openSync(audit, 'a', 0o600));
+    // Opened once, as the Rust host's JSON-lines sink is: a path that
+    // cannot be written fails now; each event is one append.
+    const fd = openSync(audit, 'a', 0o600);
     return (event) => {
-      const fd = openSync(audit, 'a', 0o600);
-      try {
-        writeSync(fd, `${JSON.stringify(event)}\n`);
-      } finally {
-        closeSync(fd);
-      }
+      writeSync(fd, `${JSON.stringify(event)}\n`);
     };
   }
-  if (audit !== undefined && typeof audit?.write === 'function') {
+  if (typeof audit?.write === 'function') {
     return (event) => {
       audit.write(`${JSON.stringify(event)}\n`);
     };

@@ -206,17 +206,16 @@ export class TotpTool {
       result = this.hostError(error?.message ?? String(error));
     }
     if (this.record === null || operation === null) return result;
-    const event = auditEvent({
-      operation,
-      context,
-      requested,
-      startedNanos,
-      durationNanos: process.hrtime.bigint() - started,
-      lookedUp: tracked.lookedUp,
-      result,
-    });
     try {
-      this.record(event);
+      this.record(auditEvent({
+        operation,
+        context,
+        requested,
+        startedNanos,
+        durationNanos: process.hrtime.bigint() - started,
+        lookedUp: tracked.lookedUp,
+        result,
+      }));
     } catch {
       // Fails closed: no record, no code.
       return this.hostError(AUDIT_UNAVAILABLE);

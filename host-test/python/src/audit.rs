@@ -48,7 +48,11 @@ pub fn from_python(audit: &Bound<'_, PyAny>) -> PyResult<Audit> {
         return Ok(Audit::to(PythonSink::Stream(audit.clone().unbind())));
     }
     if audit.is_callable() {
-        return Ok(Audit::to(PythonSink::Callable(audit.clone().unbind())));
+        let loads = audit.py().import("json")?.getattr("loads")?.unbind();
+        return Ok(Audit::to(PythonSink::Callable {
+            callable: audit.clone().unbind(),
+            loads,
+        }));
     }
     Err(PyTypeError::new_err(format!(
         "audit must be None (off), a SqliteDirectory, a path, a writable text stream \
@@ -60,41 +64,44 @@ pub fn from_python(audit: &Bound<'_, PyAny>) -> PyResult<Audit> {
 /// A sink that is Python code, called with the GIL held.
 enum PythonSink {
     Stream(Py<PyAny>),
-    Callable(Py<PyAny>),
+    /// With `json.loads`, which makes each event's `dict`.
+    Callable {
+        callable: Py<PyAny>,
+        loads: Py<PyAny>,
+    },
 }
 
 impl AuditSink for PythonSink {
     fn record(&self, event: &AuditEvent) -> Result<(), AuditError> {
         let line = serde_json::to_string(event)?;
-        Python::attach(|py| -> PyResult<()> {
-            match self {
+        Python::attach(|py| {
+            let sent = match self {
                 PythonSink::Stream(stream) => {
                     let stream = stream.bind(py);
-                    stream.call_method1("write", (format!("{line}\n"),))?;
-                    if stream.hasattr("flush")? {
-                        stream.call_method0("flush")?;
-                    }
+                    stream
+                        .call_method1("write", (format!("{line}\n"),))
+                        .and_then(|_| {
+                            if stream.hasattr("flush")? {
+                                stream.call_method0("flush")?;
+                            }
+                            Ok(())
+                        })
                 }
-                PythonSink::Callable(callable) => {
-                    let event: Bound<'_, PyDict> = py
-                        .import("json")?
-                        .call_method1("loads", (line,))?
-                        .cast_into()?;
-                    callable.bind(py).call1((event,))?;
-                }
-            }
-            Ok(())
-        })
-        // Only the exception's type: its text is the sink's business, and
-        // the result says "audit log unavailable" whatever it was.
-        .map_err(|error| {
-            let kind = Python::attach(|py| {
-                error
+                PythonSink::Callable { callable, loads } => loads
+                    .bind(py)
+                    .call1((line,))
+                    .and_then(|event| Ok(event.cast_into::<PyDict>()?))
+                    .and_then(|event| callable.bind(py).call1((event,)).map(drop)),
+            };
+            // Only the exception's type: its text is the sink's business,
+            // and the result says "audit log unavailable" whatever it was.
+            sent.map_err(|error| {
+                let kind = error
                     .get_type(py)
                     .name()
-                    .map_or_else(|_| "exception".to_owned(), |name| name.to_string())
-            });
-            AuditError::Other(format!("the audit sink raised {kind}"))
+                    .map_or_else(|_| "exception".to_owned(), |name| name.to_string());
+                AuditError::Other(format!("the audit sink raised {kind}"))
+            })
         })
     }
 }

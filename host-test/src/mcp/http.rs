@@ -214,12 +214,7 @@ async fn healthz(store: Arc<Store>) -> Response {
             serde_json::json!({"status": "unavailable", "reason": "the store check panicked"}),
         ),
     };
-    (
-        status,
-        [(header::CONTENT_TYPE, "application/json")],
-        body.to_string(),
-    )
-        .into_response()
+    jsonrpc::json_response(status, &body)
 }
 
 /// 401 with `WWW-Authenticate: Bearer` and nothing else: whether a token
@@ -271,8 +266,8 @@ async fn authenticate(State(gate): State<Arc<Gate>>, mut request: Request, next:
     let opens_session =
         request.method() == Method::POST && !request.headers().contains_key("mcp-session-id");
     let _opening = if opens_session {
-        let opening = Opening(&gate.opening);
         let pending = gate.opening.fetch_add(1, Ordering::SeqCst) + 1;
+        let opening = Opening(&gate.opening);
         if gate.sessions.sessions.read().await.len() + pending > gate.max_sessions {
             return unavailable("too many open sessions");
         }

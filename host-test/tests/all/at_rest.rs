@@ -27,28 +27,20 @@ fn leaked(haystack: &[u8], secret: &str) -> Option<String> {
 }
 
 fn provision(db: &Path, key: &Path, secret: &str) {
-    let linked = TotpHost::on(db).sealed(key).run(&[
-        "link-tool",
-        "--workflow",
-        "wf-1",
-        "--slug",
-        "alpha",
-        "--tool-node",
-        "t1",
-        "--agent-node",
-        "a1",
-    ]);
-    assert!(linked.status.success(), "{linked:?}");
-    let created = TotpHost::on(db).sealed(key).input(secret).run(&[
-        "create-agent-user",
-        "--workflow",
-        "wf-1",
-        "--tool-node",
-        "t1",
-        "--secret",
-        "-",
-    ]);
-    assert!(created.status.success(), "{created:?}");
+    TotpHost::on(db)
+        .sealed(key)
+        .provision("wf-1", "alpha", "t1", "a1", secret);
+}
+
+/// A user row written as is, as another tool (or an attacker) would.
+fn insert_user_row(db: &Path, username: &str, stored: &str) {
+    rusqlite::Connection::open(db)
+        .unwrap()
+        .execute(
+            "INSERT INTO users (username, is_agent, totp_secret) VALUES (?1, 1, ?2)",
+            [username, stored],
+        )
+        .unwrap();
 }
 
 #[test]
@@ -117,12 +109,7 @@ fn a_wrong_key_or_another_row_cannot_open_a_secret() {
         )
         .unwrap();
     assert!(sealed.starts_with("enc:v1:"), "{sealed}");
-    connection
-        .execute(
-            "INSERT INTO users (username, is_agent, totp_secret) VALUES ('agent_alpha_a2', 1, ?1)",
-            [&sealed],
-        )
-        .unwrap();
+    insert_user_row(&db, "agent_alpha_a2", &sealed);
     let output =
         TotpHost::on(&db)
             .sealed(&key)
@@ -268,22 +255,11 @@ fn store_rekey_reseals_every_secret_and_the_old_key_opens_none() {
     let secret = RFC6238.sha1_secret();
     provision(&db, &key, &secret);
     // A plain row, as another tool would write it.
-    rusqlite::Connection::open(&db)
-        .unwrap()
-        .execute(
-            "INSERT INTO users (username, is_agent, totp_secret) VALUES ('agent_plain', 1, ?1)",
-            [&secret],
-        )
-        .unwrap();
+    insert_user_row(&db, "agent_plain", &secret);
     let before = stored_secrets(&db);
 
     let new_key = dir.path().join("new.key");
-    let output = TotpHost::on(&db).sealed(&key).run(&[
-        "store",
-        "rekey",
-        "--new-key-file",
-        new_key.to_str().unwrap(),
-    ]);
+    let output = TotpHost::on(&db).sealed(&key).rekey(&new_key);
     assert!(output.status.success(), "{output:?}");
     assert_eq!(parse(&stdout(&output))["resealed"], 2, "{output:?}");
     assert_eq!(
@@ -306,24 +282,11 @@ fn store_rekey_reseals_every_secret_and_the_old_key_opens_none() {
 
     // Run again: rows already under the new key stay; a straggler written
     // under the old key meanwhile (a host not yet switched) is re-sealed.
-    let rekey = || {
-        TotpHost::on(&db).sealed(&key).run(&[
-            "store",
-            "rekey",
-            "--new-key-file",
-            new_key.to_str().unwrap(),
-        ])
-    };
+    let rekey = || TotpHost::on(&db).sealed(&key).rekey(&new_key);
     assert_eq!(parse(&stdout(&rekey()))["resealed"], 0);
     let old = StoreKey::read_file(&key).unwrap();
     let straggler = old.seal("agent_late", &RFC6238.sha1_secret()).unwrap();
-    rusqlite::Connection::open(&db)
-        .unwrap()
-        .execute(
-            "INSERT INTO users (username, is_agent, totp_secret) VALUES ('agent_late', 1, ?1)",
-            [&straggler],
-        )
-        .unwrap();
+    insert_user_row(&db, "agent_late", &straggler);
     assert_eq!(parse(&stdout(&rekey()))["resealed"], 1);
     assert_eq!(
         code_at_59(&db, &new_key, "agent_late")["totp_code"],
@@ -345,22 +308,11 @@ fn a_failed_rekey_changes_nothing_and_says_so() {
     // Sealed under another key, and last in the rewrite's order.
     let stranger = StoreKey::generate().unwrap();
     let foreign = stranger.seal("agent_zz", &RFC6238.sha1_secret()).unwrap();
-    rusqlite::Connection::open(&db)
-        .unwrap()
-        .execute(
-            "INSERT INTO users (username, is_agent, totp_secret) VALUES ('agent_zz', 1, ?1)",
-            [&foreign],
-        )
-        .unwrap();
+    insert_user_row(&db, "agent_zz", &foreign);
     let before = stored_secrets(&db);
 
     let new_key = dir.path().join("new.key");
-    let output = TotpHost::on(&db).sealed(&key).run(&[
-        "store",
-        "rekey",
-        "--new-key-file",
-        new_key.to_str().unwrap(),
-    ]);
+    let output = TotpHost::on(&db).sealed(&key).rekey(&new_key);
     assert_eq!(output.status.code(), Some(2), "{output:?}");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(

@@ -365,6 +365,16 @@ fn initialize_request(headers: Value) -> Value {
     })
 }
 
+/// The HTTP status of each request of a raw report, in order.
+fn statuses(report: &Value) -> Vec<u64> {
+    report
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["status"].as_u64().unwrap())
+        .collect()
+}
+
 fn merge(mut a: Value, b: Value) -> Value {
     if let (Some(a), Value::Object(b)) = (a.as_object_mut(), b) {
         a.extend(b);
@@ -404,12 +414,7 @@ fn http_refuses_missing_wrong_and_revoked_tokens_and_foreign_origins() {
         initialize_request(merge(bearer(&token), json!({"Host": "evil.example"}))),
         merge(initialize_request(bearer(&token)), json!({"body": "x".repeat(10_000)})),
     ]}));
-    let statuses: Vec<u64> = report
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["status"].as_u64().unwrap())
-        .collect();
+    let statuses = statuses(&report);
     for refused in &report.as_array().unwrap()[..4] {
         assert_eq!(refused["status"], 401, "{report}");
         assert_eq!(refused["www_authenticate"], "Bearer", "{report}");
@@ -491,12 +496,7 @@ fn http_session_cap_holds_under_simultaneous_initialize() {
         &json!({"mode": "raw", "url": server.url, "concurrent": true,
         "requests": requests}),
     );
-    let statuses: Vec<u64> = report
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["status"].as_u64().unwrap())
-        .collect();
+    let statuses = statuses(&report);
     assert_eq!(
         statuses.iter().filter(|&&s| s == 200).count(),
         2,

@@ -244,35 +244,10 @@ fn store_rekey_over_postgres() {
     let dir = tempfile::tempdir().unwrap();
     let (key, new_key) = (dir.path().join("old.key"), dir.path().join("new.key"));
     let host = TotpHost::on(&url);
-    let linked = host.sealed(&key).run(&[
-        "link-tool",
-        "--workflow",
-        "wf-1",
-        "--slug",
-        "fleet",
-        "--tool-node",
-        "t1",
-        "--agent-node",
-        "a1",
-    ]);
-    assert!(linked.status.success(), "{linked:?}");
     let secret = RFC6238.sha1_secret();
-    let created = host.sealed(&key).input(&secret).run(&[
-        "create-agent-user",
-        "--workflow",
-        "wf-1",
-        "--tool-node",
-        "t1",
-        "--secret",
-        "-",
-    ]);
-    assert!(created.status.success(), "{created:?}");
-    let rekeyed = host.sealed(&key).run(&[
-        "store",
-        "rekey",
-        "--new-key-file",
-        new_key.to_str().unwrap(),
-    ]);
+    host.sealed(&key)
+        .provision("wf-1", "fleet", "t1", "a1", &secret);
+    let rekeyed = host.sealed(&key).rekey(&new_key);
     assert!(rekeyed.status.success(), "{rekeyed:?}");
     assert_eq!(
         parse(String::from_utf8_lossy(&rekeyed.stdout).trim())["resealed"],

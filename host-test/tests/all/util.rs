@@ -132,6 +132,51 @@ impl<'a> TotpHost<'a> {
         }
     }
 
+    /// `link-tool` of `tool_node` to `agent_node` in `workflow` (`slug`),
+    /// then `create-agent-user` of that agent with `secret` on standard
+    /// input; both must succeed.
+    pub fn provision(
+        self,
+        workflow: &str,
+        slug: &str,
+        tool_node: &str,
+        agent_node: &str,
+        secret: &str,
+    ) {
+        let linked = self.run(&[
+            "link-tool",
+            "--workflow",
+            workflow,
+            "--slug",
+            slug,
+            "--tool-node",
+            tool_node,
+            "--agent-node",
+            agent_node,
+        ]);
+        assert!(linked.status.success(), "{linked:?}");
+        let created = self.input(secret).run(&[
+            "create-agent-user",
+            "--workflow",
+            workflow,
+            "--tool-node",
+            tool_node,
+            "--secret",
+            "-",
+        ]);
+        assert!(created.status.success(), "{created:?}");
+    }
+
+    /// `store rekey --new-key-file NEW_KEY`.
+    pub fn rekey(self, new_key: &Path) -> Output {
+        self.run(&[
+            "store",
+            "rekey",
+            "--new-key-file",
+            new_key.to_str().expect("temporary paths are UTF-8"),
+        ])
+    }
+
     /// Runs `totp-host [--db DB] [--key-file KEY] ARGS...`.
     pub fn run(self, args: &[&str]) -> Output {
         let mut command = Command::new(env!("CARGO_BIN_EXE_totp-host"));
