@@ -92,7 +92,7 @@ function graphError(error) {
 
 /**
  * The imports of the WIT world, served from one call's context. jco 1.35's
- * .d.ts names them with their version (`...@0.1.0`) but its generated
+ * .d.ts names them with their version (`...@0.2.0`) but its generated
  * JavaScript reads them without; both keys are given.
  */
 function imports(context) {
@@ -112,7 +112,7 @@ function witImports(context) {
     }
   };
   return {
-    'agent-tools:totp/secrets@0.1.0': {
+    'agent-tools:totp/secrets@0.2.0': {
       // result<option<agent-user>, lookup-error>: return the value (or
       // undefined for none); throw {payload: lookup-error} for err.
       findUser: guard((username) => {
@@ -121,7 +121,7 @@ function witImports(context) {
       }, (error) =>
         new WitError(error instanceof Denied ? { tag: 'denied' } : { tag: 'unavailable', val: error.message })),
     },
-    'agent-tools:totp/workflow@0.1.0': {
+    'agent-tools:totp/workflow@0.2.0': {
       currentNode: () => context.node ?? undefined,
       workflowSlug: guard((id) => context.directory.workflowSlug(id) ?? undefined, graphError),
       edgeTargets: guard((id, source, label) => [...context.directory.edgeTargets(id, source, label)], graphError),

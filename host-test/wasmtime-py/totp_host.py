@@ -46,8 +46,8 @@ DEFAULT_COMPONENT = Path(
 #: How totp-host marks a secret it sealed with its store key.
 SEALED_PREFIX = "enc:v1:"
 
-SECRETS = "agent-tools:totp/secrets@0.1.0"
-WORKFLOW = "agent-tools:totp/workflow@0.1.0"
+SECRETS = "agent-tools:totp/secrets@0.2.0"
+WORKFLOW = "agent-tools:totp/workflow@0.2.0"
 WALL_CLOCK = "wasi:clocks/wall-clock@0.2.0"
 
 #: The reference store's schema, host-test/schema.sql (the one definition).

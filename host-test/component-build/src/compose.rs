@@ -11,8 +11,8 @@ use wac_graph::{CompositionGraph, EncodeOptions, NodeId};
 
 /// The tool's imports the provider answers.
 pub const PROVIDED_INTERFACES: [&str; 2] = [
-    "agent-tools:totp/secrets@0.1.0",
-    "agent-tools:totp/workflow@0.1.0",
+    "agent-tools:totp/secrets@0.2.0",
+    "agent-tools:totp/workflow@0.2.0",
 ];
 
 /// The one export of the standard build: hosts that turn every export into
@@ -21,7 +21,7 @@ pub const TOOL_EXPORT: &str = "get-totp-code";
 
 /// The interface the Obelisk adapter exports (Obelisk ignores world-level
 /// exports and wants functions that return a `result`).
-pub const ACTIVITY_INTERFACE: &str = "agent-tools:totp-activity/tool@0.1.0";
+pub const ACTIVITY_INTERFACE: &str = "agent-tools:totp-activity/tool@0.2.0";
 
 /// A composition that did not come together.
 #[derive(Debug, thiserror::Error)]

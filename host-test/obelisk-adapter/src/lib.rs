@@ -4,7 +4,7 @@
 //! an interface, returning a `result` whose `err` it retries. The component
 //! (world `agent-tools:totp-activity/obelisk-adapter`, `wit/adapter.wit`)
 //! imports the tool's world-level `get-totp-code: func(username: string) ->
-//! string` and exports `agent-tools:totp-activity/tool@0.1.0` with
+//! string` and exports `agent-tools:totp-activity/tool@0.2.0` with
 //! `get-totp-code: func(username: string) -> result<string, string>`,
 //! which always answers `ok` with the tool's JSON: a tool failure is an
 //! answer for the agent, not an execution failure to retry.

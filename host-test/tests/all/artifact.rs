@@ -20,8 +20,8 @@ fn component_imports_exactly_the_three_declared_interfaces() {
         .map(|(name, _)| name.to_owned())
         .collect();
     let expected: BTreeSet<String> = [
-        "agent-tools:totp/secrets@0.1.0",
-        "agent-tools:totp/workflow@0.1.0",
+        "agent-tools:totp/secrets@0.2.0",
+        "agent-tools:totp/workflow@0.2.0",
         "wasi:clocks/wall-clock@0.2.0",
     ]
     .into_iter()

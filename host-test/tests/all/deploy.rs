@@ -162,15 +162,15 @@ fn inspect_describes_the_embedded_component_and_a_file() {
     assert!(embedded.status.success(), "{embedded:?}");
     let report = stdout_json(&embedded);
     let bytes = totp_host::artifact::COMPONENT_BYTES;
-    assert_eq!(report["world"], "agent-tools:totp/get-totp-code@0.1.0");
+    assert_eq!(report["world"], "agent-tools:totp/get-totp-code@0.2.0");
     assert_eq!(report["size"], bytes.len());
     assert_eq!(report["sha256"], totp_host::artifact::sha256_hex(bytes));
     assert_eq!(report["metadata"]["name"], "get-totp-code");
     assert_eq!(
         report["imports"],
         serde_json::json!([
-            "agent-tools:totp/secrets@0.1.0",
-            "agent-tools:totp/workflow@0.1.0",
+            "agent-tools:totp/secrets@0.2.0",
+            "agent-tools:totp/workflow@0.2.0",
             "wasi:clocks/wall-clock@0.2.0"
         ])
     );

@@ -17,7 +17,7 @@ use crate::wasm_hosts::{obelisk, scratch};
 use totp_test_support::python::venv_python;
 
 /// The function the adapter exports, as Obelisk names it.
-const FFQN: &str = "agent-tools:totp-activity/tool@0.1.0.get-totp-code";
+const FFQN: &str = "agent-tools:totp-activity/tool@0.2.0.get-totp-code";
 
 /// A fresh 160-bit base32 secret, so that no code here is hard-coded.
 fn fresh_secret() -> String {

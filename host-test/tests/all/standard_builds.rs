@@ -50,7 +50,7 @@ fn standard_builds_export_one_tool() {
     assert_eq!(exports(WASSETTE_BUILD.bytes), ["get-totp-code"]);
     assert_eq!(
         exports(OBELISK_BUILD.bytes),
-        ["agent-tools:totp-activity/tool@0.1.0"]
+        ["agent-tools:totp-activity/tool@0.2.0"]
     );
 }
 

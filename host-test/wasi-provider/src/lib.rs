@@ -3,7 +3,7 @@
 //! else (wasmtime CLI, Obelisk, Wassette).
 //!
 //! Composed in front of the tool, the component exports
-//! `agent-tools:totp/secrets@0.1.0` and `agent-tools:totp/workflow@0.1.0`
+//! `agent-tools:totp/secrets@0.2.0` and `agent-tools:totp/workflow@0.2.0`
 //! and imports only `wasi:cli/environment@0.2.0` (world
 //! `environment-provider`, the default) or, with the `wasi-config`
 //! feature, `wasi:config/store@0.2.0-draft` (world `config-provider`).
