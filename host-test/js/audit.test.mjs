@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 
-import { JsonDirectory, REPO_ROOT, TotpTool, call } from './host.mjs';
+import { JsonDirectory, TotpTool, call } from './host.mjs';
+import { REPO_ROOT } from './repo.mjs';
 
 // RFC 6238's SHA-1 key in base32; its 6-digit code at t=59 is 287082.
 const SECRET = 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ';

@@ -8,7 +8,8 @@
 
 import { parseArgs } from 'node:util';
 
-import { DEFAULT_COMPONENT, JsonDirectory, TotpTool, call } from './host.mjs';
+import { JsonDirectory, TotpTool, call } from './host.mjs';
+import { DEFAULT_COMPONENT } from './repo.mjs';
 import { transpile } from './transpile.mjs';
 
 const USAGE = `usage: totp-host.mjs --db STORE.json get-totp-code [--username U] [--workflow ID --node N] [--at UNIX_SECONDS]

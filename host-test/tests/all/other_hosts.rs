@@ -156,6 +156,21 @@ fn node_host_audits_every_call_and_fails_closed() {
     );
 }
 
+/// Whatever its directory does, the Node host returns a JSON result
+/// (`host-test/js/hostile.test.mjs`, the Python package's cases).
+#[test]
+fn node_host_turns_directory_failures_into_results() {
+    let js = node_modules();
+    run(
+        component_env(
+            Command::new("node")
+                .args(["--test", "hostile.test.mjs"])
+                .current_dir(&js),
+        ),
+        "the Node host's hostile-directory tests",
+    );
+}
+
 #[test]
 fn committed_case_file_is_what_the_generator_writes() {
     require_oathtool();
