@@ -1,17 +1,23 @@
-// Runs host-test/conformance/cases.json through this host and prints one
-// JSON object, case name to result text. `cargo test` judges it with the
-// same checker as the other hosts' results
-// (host-test/tests/all/conformance.rs).
+// Runs the conformance cases (host-test/conformance/cases.json) through the
+// npm package `get-totp-code` and prints one JSON object, case name to
+// result text. `cargo test` judges it with the same checker as the other
+// hosts' results (host-test/tests/all/conformance.rs).
 //
-//   node host-test/js/run-cases.mjs
+//   node host-test/js/run-cases.mjs [CASES.json]
+//
+// It imports the package by its name: in the repository that is host-test/js
+// itself (a package's self-reference through its `exports`), and a copy of
+// this script in a project that installed the package runs it from
+// node_modules. Only in the repository does it transpile the component first.
 
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-import { Denied, JsonDirectory, REPO_ROOT, TotpTool, Unavailable, call } from './host.mjs';
-import { transpile } from './transpile.mjs';
+import { Denied, JsonDirectory, TotpTool, Unavailable, call } from 'get-totp-code';
 
-const CASES = join(REPO_ROOT, 'host-test', 'conformance', 'cases.json');
+const here = dirname(fileURLToPath(import.meta.url));
+const CASES = process.argv[2] ?? join(here, '..', 'conformance', 'cases.json');
 
 /** Serves a store, except for the one lookup a case's `host_failure` names. */
 class FailingDirectory {
@@ -53,7 +59,10 @@ function runCase(tool, testCase) {
   return tool.getTotpCode(context, testCase.username);
 }
 
-transpile();
+if (existsSync(join(here, 'transpile.mjs'))) {
+  const { transpile } = await import('./transpile.mjs');
+  transpile();
+}
 const tool = await TotpTool.load({ audit: null });
 const results = {};
 for (const testCase of JSON.parse(readFileSync(CASES, 'utf8')).cases) {
