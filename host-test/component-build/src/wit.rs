@@ -39,3 +39,27 @@ pub fn encode_package(wit_dir: &Path) -> Result<(Vec<u8>, String), WitError> {
     let bytes = wit_component::encode(&resolve, package).map_err(|e| error(format!("{e:?}")))?;
     Ok((bytes, world_name))
 }
+
+/// A binary WIT package's name (`namespace:package@version`) and its
+/// contract as text: the decoded package printed without its doc comments.
+/// Two packages with the same text are the same contract whatever
+/// wit-component version encoded them (which comparing bytes would not
+/// tell), and rewording a comment changes no contract.
+pub fn package_text(bytes: &[u8]) -> Result<(String, String), WitError> {
+    let error = |message: String| WitError {
+        dir: "a binary package".to_string(),
+        message,
+    };
+    let decoded = wit_component::decode(bytes).map_err(|e| error(format!("{e:?}")))?;
+    let resolve = decoded.resolve();
+    let package = decoded.package();
+    let mut printer = wit_component::WitPrinter::default();
+    printer.emit_docs(false);
+    printer
+        .print(resolve, package, &[])
+        .map_err(|e| error(format!("{e:?}")))?;
+    Ok((
+        resolve.packages[package].name.to_string(),
+        printer.output.to_string(),
+    ))
+}

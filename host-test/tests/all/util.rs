@@ -105,14 +105,37 @@ pub struct TotpHost<'a> {
     db: Option<&'a OsStr>,
     key_file: Option<&'a Path>,
     input: Option<&'a str>,
+    released: Option<Released<'a>>,
+}
+
+/// A `totp-host` binary from a release directory, run the way a machine
+/// without Rust runs it: a clean environment whose `PATH` holds only the
+/// system's directories, and `HOME` (where the demo store goes) of its own.
+#[derive(Clone, Copy)]
+struct Released<'a> {
+    binary: &'a Path,
+    home: &'a Path,
 }
 
 impl<'a> TotpHost<'a> {
+    /// Commands of the released `binary` in a clean environment with `home`.
+    pub fn released(binary: &'a Path, home: &'a Path) -> Self {
+        TotpHost {
+            released: Some(Released { binary, home }),
+            ..TotpHost::default()
+        }
+    }
+
     /// Commands on the store `db` (an SQLite path or a PostgreSQL URL).
     pub fn on(db: &'a (impl AsRef<OsStr> + ?Sized)) -> Self {
+        TotpHost::default().with_db(db)
+    }
+
+    /// The same commands on the store `db`.
+    pub fn with_db(self, db: &'a (impl AsRef<OsStr> + ?Sized)) -> Self {
         TotpHost {
             db: Some(db.as_ref()),
-            ..TotpHost::default()
+            ..self
         }
     }
 
@@ -179,7 +202,17 @@ impl<'a> TotpHost<'a> {
 
     /// Runs `totp-host [--db DB] [--key-file KEY] ARGS...`.
     pub fn run(self, args: &[&str]) -> Output {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_totp-host"));
+        let mut command = match self.released {
+            None => Command::new(env!("CARGO_BIN_EXE_totp-host")),
+            Some(Released { binary, home }) => {
+                let mut command = Command::new(binary);
+                command
+                    .env_clear()
+                    .env("PATH", "/usr/bin:/bin")
+                    .env("HOME", home);
+                command
+            }
+        };
         if let Some(db) = self.db {
             command.arg("--db").arg(db);
         }
