@@ -9,6 +9,8 @@
 //!   [`sqlite::SqliteDirectory`]), the tool node, an optional fixed time.
 //! - [`errors`]: `Denied` and `Unavailable`, what a directory raises.
 //! - [`audit`]: where `TotpTool`'s events go (`audit=`).
+//! - `__version__`: the crate's version, which is the distribution's
+//!   (maturin takes the package version from Cargo.toml).
 
 use pyo3::prelude::*;
 
@@ -33,5 +35,6 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
         "MAX_HOST_MESSAGE_CHARS",
         get_totp_code::tool::MAX_HOST_MESSAGE_CHARS,
     )?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }
