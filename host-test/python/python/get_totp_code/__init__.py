@@ -9,7 +9,8 @@ host (wasmtime) runs in a fresh instance for every call.
     tool.invoke(call, '{"username": ""}')                # raw LLM arguments
     tool.describe()                                      # tool definition
 
-The directory protocol (any object with these three methods):
+The directory protocol (any object with these three methods; typed as
+the `typing.Protocol` `Directory`):
 
     find_user(username: str) -> User | Mapping | None
         The user named exactly `username`, as a `User` or a mapping with the
@@ -35,6 +36,9 @@ with the same fields (never the code or the secret): None (off), a
 a writable text stream, or a callable taking each event as a dict. A sink
 that raises means no code: the result is `host_error` "audit log
 unavailable".
+
+The package is typed (`py.typed`; the native module's stubs are
+`_native.pyi`), and `__version__` is the distribution's version.
 """
 
 from ._native import (
@@ -45,14 +49,18 @@ from ._native import (
     TotpTool,
     Unavailable,
     User,
+    __version__,
 )
+from ._protocols import Directory
 
 __all__ = [
     "MAX_HOST_MESSAGE_CHARS",
     "Call",
     "Denied",
+    "Directory",
     "SqliteDirectory",
     "TotpTool",
     "Unavailable",
     "User",
+    "__version__",
 ]
