@@ -28,10 +28,12 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Optional
+from typing import Any, Dict, List, Literal, Optional, Protocol, Union
 
-from langchain_core.tools import tool
+from langchain_core.tools import BaseTool, tool
 from sqlalchemy import bindparam, select
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
 
 from components import register
 from database import SessionLocal
@@ -43,7 +45,7 @@ from models.workflow import Workflow
 #: Whose codes a tool node may get. "own_workflow" (the safe default): only
 #: the agents of the node's own workflow. "any_agent" reproduces the
 #: platform's old tool, which let any tool node read any agent's code.
-ACCESS_POLICY = "own_workflow"
+ACCESS_POLICY: Literal["own_workflow", "any_agent", "unrestricted"] = "own_workflow"
 
 #: Every call's audit event (who asked, for whom, the outcome; never the
 #: code or the secret) goes to the platform's own logging, where its
@@ -51,7 +53,7 @@ ACCESS_POLICY = "own_workflow"
 AUDIT_LOG = logging.getLogger("pipelit.get_totp_code.audit")
 
 
-def record(event: dict) -> None:
+def record(event: Dict[str, Any]) -> None:
     """The audit sink: one log record per call, the event as its message
     (JSON) and as `extra` fields for structured handlers. Should the record
     raise, the call hands out no code (`host_error`)."""
@@ -61,7 +63,7 @@ def record(event: dict) -> None:
 #: Compiled once per process; shared by every node's tool and every thread.
 TOOL = TotpTool(audit=record)
 #: The description an LLM reads: the component's own.
-DESCRIPTION = json.loads(TOOL.describe())["description"]
+DESCRIPTION: str = json.loads(TOOL.describe())["description"]
 
 # Core statements built once, with bound parameters, run on the session's
 # connection: the tool needs three columns, not ORM entities, and neither
@@ -88,12 +90,12 @@ class SessionDirectory:
     """The directory protocol over one platform session, opened lazily."""
 
     def __init__(self) -> None:
-        self._db = None
+        self._db: Optional[Session] = None
 
-    def _execute(self, statement, **parameters):
+    def _connection(self) -> Connection:
         if self._db is None:
             self._db = SessionLocal()
-        return self._db.connection().execute(statement, parameters)
+        return self._db.connection()
 
     def close(self) -> None:
         if self._db is not None:
@@ -105,7 +107,7 @@ class SessionDirectory:
                 pass
 
     def find_user(self, username: str) -> Optional[User]:
-        row = self._execute(_USER, username=username).first()
+        row = self._connection().execute(_USER, {"username": username}).first()
         if row is None:
             return None
         return User(row.username, bool(row.is_agent), row.totp_secret)
@@ -113,19 +115,35 @@ class SessionDirectory:
     def workflow_slug(self, workflow_id: str) -> Optional[str]:
         if not workflow_id.isdigit():
             return None  # the platform's ids are integers
-        return self._execute(_SLUG, id=int(workflow_id)).scalar()
+        # The column is text (or NULL); the platform's model says so.
+        slug: Optional[str] = (
+            self._connection().execute(_SLUG, {"id": int(workflow_id)}).scalar()
+        )
+        return slug
 
-    def edge_targets(self, workflow_id: str, source_node_id: str, label: str) -> list:
+    def edge_targets(self, workflow_id: str, source_node_id: str, label: str) -> List[str]:
         if not workflow_id.isdigit():
             return []
-        rows = self._execute(
-            _TARGETS, workflow_id=int(workflow_id), source=source_node_id, label=label
+        rows = self._connection().execute(
+            _TARGETS,
+            {"workflow_id": int(workflow_id), "source": source_node_id, "label": label},
         )
-        return list(rows.scalars())
+        targets: List[str] = list(rows.scalars())
+        return targets
+
+
+class ToolNode(Protocol):
+    """What the factory reads of the platform's node."""
+
+    @property
+    def workflow_id(self) -> Union[int, str]: ...
+
+    @property
+    def node_id(self) -> str: ...
 
 
 @register("get_totp_code")
-def get_totp_code_factory(node):
+def get_totp_code_factory(node: ToolNode) -> BaseTool:
     """The tool for one `get_totp_code` node of a workflow."""
     where = (node.workflow_id, node.node_id)
 
