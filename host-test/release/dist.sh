@@ -16,13 +16,15 @@
 #                             with the component transpiled by jco)
 #
 # Needs Rust, Python 3 with venv, and Node 20+ with npm; the Python tools
-# (host-test/release/requirements.txt) install into a venv under target/.
+# (host-test/release/requirements.txt) install into a venv under the
+# target directory (CARGO_TARGET_DIR, else target/).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 out=$(realpath -m "${1:-dist}")
 cd "$root"
+target=$(realpath -m "${CARGO_TARGET_DIR:-target}")
 
-venv=target/tmp/release-venv
+venv=$target/tmp/release-venv
 requirements=host-test/release/requirements.txt
 if ! cmp -s "$requirements" "$venv/requirements.txt"; then
     rm -rf "$venv"
@@ -30,7 +32,7 @@ if ! cmp -s "$requirements" "$venv/requirements.txt"; then
     "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"
     cp "$requirements" "$venv/requirements.txt"
 fi
-export PATH="$root/$venv/bin:$PATH"
+export PATH="$venv/bin:$PATH"
 
 rm -rf "$out"
 mkdir -p "$out"
@@ -40,7 +42,7 @@ mkdir -p "$out"
 # older one, refuses the `-z pack-relative-relocs` rustc passes for
 # executables).
 cargo build --release --locked -p totp-host --bin totp-host
-install --strip -m 0755 target/release/totp-host "$out/totp-host"
+install --strip -m 0755 "$target/release/totp-host" "$out/totp-host"
 
 "$out/totp-host" dist --out "$out" >/dev/null
 
