@@ -46,9 +46,13 @@ install --strip -m 0755 "$target/release/totp-host" "$out/totp-host"
 
 "$out/totp-host" dist --out "$out" >/dev/null
 
+# The wheel from this tree, with this Cargo.lock; the sdist beside it
+# (`--sdist` would build the wheel from the sdist, whose trimmed workspace
+# cargo re-locks).
 maturin build --release --locked --zig --compatibility manylinux2014 \
     --target x86_64-unknown-linux-gnu \
-    --manifest-path host-test/python/Cargo.toml --sdist --out "$out"
+    --manifest-path host-test/python/Cargo.toml --out "$out"
+maturin sdist --manifest-path host-test/python/Cargo.toml --out "$out"
 
 (
     cd host-test/js
