@@ -9,6 +9,7 @@
 //! - [`tokens`]: making, listing, revoking and resolving bearer tokens
 //!   (only their SHA-256 is stored).
 //! - [`rate`]: the per-token call rate.
+//! - [`metrics`]: the counts `GET /metrics` serves.
 //! - [`jsonrpc`]: JSON-RPC's own errors for malformed requests, where the
 //!   SDK answers otherwise.
 //!
@@ -17,10 +18,11 @@
 
 pub mod http;
 pub mod jsonrpc;
+pub mod metrics;
 pub mod rate;
 pub mod server;
 pub mod tokens;
 
-pub use http::{HttpOptions, ServeError, serve_http};
+pub use http::{HttpOptions, RequestId, ServeError, serve_http};
 pub use server::{Binding, SetupError, TotpMcp, output_schema, serve_stdio};
 pub use tokens::{NewToken, TokenError};

@@ -5,6 +5,7 @@
 //! to, and audited like the CLI's.
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use get_totp_code::host_error_json;
 use get_totp_code::platform::NodeRef;
@@ -19,6 +20,8 @@ use rmcp::{ErrorData, RoleServer, ServerHandler, ServiceExt};
 use serde_json::{Value, json};
 use tokio::sync::Semaphore;
 
+use crate::mcp::http::RequestId;
+use crate::mcp::metrics::{CallOutcome, Metrics};
 use crate::mcp::rate::CallRate;
 use crate::{AccessPolicy, Call, Clock, Directory, TotpTool};
 
@@ -52,6 +55,8 @@ struct Shared {
     /// Calls in flight at once: at most the sandbox's instance slots, so a
     /// burst waits its turn instead of failing for want of a slot.
     in_flight: Semaphore,
+    /// What `GET /metrics` reports (HTTP; counted over stdio too).
+    metrics: Metrics,
 }
 
 /// The MCP server (one value per session; clones share everything).
@@ -83,6 +88,7 @@ impl TotpMcp {
                 clock,
                 definition,
                 in_flight: Semaphore::new(slots),
+                metrics: Metrics::new(),
             }),
             rate: None,
             session: None,
@@ -141,6 +147,34 @@ impl TotpMcp {
         &self.shared.definition
     }
 
+    /// The server's counts, shared by every clone.
+    pub fn metrics(&self) -> &Metrics {
+        &self.shared.metrics
+    }
+
+    /// Counts a call and writes its log line: the request's id, the
+    /// token's id (never the token), the outcome and the latency; never
+    /// the arguments or the result.
+    fn account(
+        &self,
+        request_id: Option<&str>,
+        binding: &Binding,
+        result: &CallToolResult,
+        took: Duration,
+    ) {
+        let outcome = CallOutcome::of(result.structured_content.as_ref().unwrap_or(&Value::Null));
+        self.shared.metrics.call(&outcome, took);
+        // Microseconds, as milliseconds (1.372, not 1.3719999999999999).
+        let latency_ms = u32::try_from(took.as_micros()).map_or(f64::MAX, f64::from) / 1000.0;
+        tracing::info!(
+            request_id,
+            token_id = binding.token_id.as_deref(),
+            outcome = outcome.label(),
+            latency_ms,
+            "tool call"
+        );
+    }
+
     /// Runs one `tools/call` as `binding`; always a result, never an error:
     /// whatever goes wrong is the tool's own JSON error shape.
     async fn call(&self, binding: Binding, arguments: Option<JsonObject>) -> CallToolResult {
@@ -152,6 +186,7 @@ impl TotpMcp {
                 "call rate limit reached for this token; retry in {} s",
                 wait.as_secs().max(1)
             ));
+            self.shared.metrics.rate_limited();
             self.record_refused(binding, arguments.as_ref(), &json)
                 .await;
             return result(json);
@@ -297,19 +332,22 @@ impl ServerHandler for TotpMcp {
                 None,
             ));
         }
+        let parts = context.extensions.get::<axum::http::request::Parts>();
         let binding = match &self.session {
             Some(binding) => binding.clone(),
             // HTTP: the auth layer put the token's binding on the request.
-            None => match context
-                .extensions
-                .get::<axum::http::request::Parts>()
-                .and_then(|parts| parts.extensions.get::<Binding>())
-            {
+            None => match parts.and_then(|parts| parts.extensions.get::<Binding>()) {
                 Some(binding) => binding.clone(),
                 None => return Ok(result(host_error_json("request not authenticated")).into()),
             },
         };
-        Ok(self.call(binding, request.arguments).await.into())
+        let request_id = parts
+            .and_then(|parts| parts.extensions.get::<RequestId>())
+            .map(|id| id.0.as_str());
+        let started = Instant::now();
+        let answer = self.call(binding.clone(), request.arguments).await;
+        self.account(request_id, &binding, &answer, started.elapsed());
+        Ok(answer.into())
     }
 }
 

@@ -3,9 +3,12 @@
 //! `other_hosts`), over stdio and streamable HTTP. Codes are compared with
 //! pyotp's for the same secret at the same pinned time (`--test-now`).
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use totp_host::{AuditFilter, NodeRef, Store, StoreKey};
@@ -150,6 +153,20 @@ fn client(plan: &Value) -> Value {
 struct HttpServer {
     child: Child,
     url: String,
+    /// `--metrics`: where its own listener's /metrics is.
+    metrics_url: Option<String>,
+    /// Everything it wrote on stderr so far.
+    stderr: Arc<Mutex<String>>,
+}
+
+/// The first `http://...` URL in a log line, text or JSON.
+fn url_in(line: &str) -> Option<String> {
+    let at = line.find("http://")?;
+    let url = &line[at..];
+    let end = url
+        .find(|c: char| c == '"' || c.is_whitespace())
+        .unwrap_or(url.len());
+    Some(url[..end].to_owned())
 }
 
 impl HttpServer {
@@ -166,19 +183,54 @@ impl HttpServer {
             .spawn()
             .unwrap();
         let mut stderr = BufReader::new(child.stderr.take().unwrap());
+        let log = Arc::new(Mutex::new(String::new()));
         let mut line = String::new();
+        let mut metrics_url = None;
         let url = loop {
             line.clear();
             if stderr.read_line(&mut line).unwrap() == 0 {
                 panic!("the server exited: {:?}", child.wait());
             }
-            if let Some(at) = line.find("http://") {
-                break line[at..].trim().to_owned();
+            log.lock().unwrap().push_str(&line);
+            match url_in(&line) {
+                Some(url) if url.ends_with("/mcp") => break url,
+                Some(url) if url.ends_with("/metrics") => metrics_url = Some(url),
+                _ => {}
             }
         };
-        // Keep draining its log so that it never blocks on a full pipe.
-        std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
-        HttpServer { child, url }
+        // Keep reading its log so that it never blocks on a full pipe.
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            while matches!(stderr.read_line(&mut line), Ok(n) if n > 0) {
+                sink.lock().unwrap().push_str(&line);
+                line.clear();
+            }
+        });
+        HttpServer {
+            child,
+            url,
+            metrics_url,
+            stderr: log,
+        }
+    }
+
+    /// `host:port` of its --http listener.
+    fn addr(&self) -> SocketAddr {
+        self.url
+            .trim_start_matches("http://")
+            .trim_end_matches("/mcp")
+            .parse()
+            .unwrap()
+    }
+
+    /// Its stderr once it has stopped (SIGTERM, then the reader's end).
+    fn stop_and_log(mut self) -> String {
+        self.signal_term();
+        assert!(self.child.wait().unwrap().success());
+        // The reader thread sees the pipe close right after.
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        self.stderr.lock().unwrap().clone()
     }
 
     /// SIGTERM, then the exit status (graceful shutdown).
@@ -664,4 +716,257 @@ fn http_malformed_requests_get_the_protocols_own_errors() {
     for i in 2..5 {
         assert_eq!(expect(i, 200, -32602)["id"], 7);
     }
+}
+
+/// `GET /metrics` (on the --http listener without a token, and on the
+/// --metrics one) counts calls by outcome, their latency, sessions, 401s;
+/// `--log-format json` writes one JSON object per line, the call's with
+/// its request id (the response's `x-request-id`), token id, outcome and
+/// latency. Neither holds a username, a token, a code or a secret.
+#[test]
+fn http_metrics_and_json_logs_name_no_one() {
+    let fixture = Fixture::new();
+    let (token, token_id) = fixture.token("tool_a");
+    let server = HttpServer::start(
+        &fixture,
+        &["--log-format", "json", "--metrics", "127.0.0.1:0"],
+    );
+    let report = client(
+        &json!({"mode": "session", "transport": "http", "url": server.url,
+        "token": token, "calls": [{"arguments": {}}, {"arguments": {"username": AGENT_B}}]}),
+    );
+    let expected = fixture.expected();
+    assert_code(&report["results"][0], AGENT_A, &expected);
+    assert_error(&report["results"][1], "access_denied");
+    let refused = client(&json!({"mode": "raw", "url": server.url, "requests": [
+        initialize_request(json!({"Authorization": "Bearer totpmcp_nope"})),
+    ]}));
+    assert_eq!(refused[0]["status"], 401);
+    let request_id = refused[0]["request_id"].as_str().unwrap();
+    assert!(
+        request_id.len() == 32 && request_id.chars().all(|c| c.is_ascii_hexdigit()),
+        "{refused}"
+    );
+
+    let own = server.metrics_url.clone().expect("the --metrics listener");
+    let main = server.url.replace("/mcp", "/metrics");
+    for url in [&main, &own] {
+        let scraped = client(&json!({"mode": "raw", "url": url, "requests": [{"method": "GET"}]}));
+        assert_eq!(scraped[0]["status"], 200, "{scraped}");
+        assert!(
+            scraped[0]["content_type"]
+                .as_str()
+                .unwrap()
+                .starts_with("application/openmetrics-text"),
+            "{scraped}"
+        );
+        let text = scraped[0]["body"].as_str().unwrap();
+        for line in [
+            "totp_mcp_tool_calls_total{outcome=\"issued\"} 1",
+            "totp_mcp_tool_calls_total{outcome=\"access_denied\"} 1",
+            "totp_mcp_tool_calls_total{outcome=\"host_error\"} 0",
+            "totp_mcp_tool_call_duration_seconds_count 2",
+            "totp_mcp_auth_failures_total 1",
+            "totp_mcp_rate_limited_total 0",
+            "totp_mcp_store_errors_total 0",
+        ] {
+            assert!(text.lines().any(|l| l == line), "{line} not in {text}");
+        }
+        assert!(text.contains("totp_mcp_sessions_open "), "{text}");
+        assert!(text.ends_with("# EOF\n"), "{text}");
+        assert_names_no_one(&fixture, text, &token, &expected);
+    }
+    // The metrics listener serves nothing else.
+    let other = client(
+        &json!({"mode": "raw", "url": own.replace("/metrics", "/mcp"),
+        "requests": [initialize_request(json!({"Authorization": format!("Bearer {token}")}))]}),
+    );
+    assert_eq!(other[0]["status"], 404, "{other}");
+
+    let log = server.stop_and_log();
+    let lines: Vec<Value> = log
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}")))
+        .collect();
+    let calls: Vec<&Value> = lines
+        .iter()
+        .filter(|line| line["message"] == "tool call")
+        .collect();
+    assert_eq!(calls.len(), 2, "{log}");
+    let outcomes: Vec<&Value> = calls.iter().map(|line| &line["outcome"]).collect();
+    assert_eq!(outcomes, ["issued", "access_denied"], "{log}");
+    for call in &calls {
+        assert_eq!(call["token_id"], token_id.as_str(), "{call}");
+        let id = call["request_id"].as_str().unwrap();
+        assert!(id.len() == 32 && id != request_id, "{call}");
+        assert!(call["latency_ms"].as_f64().unwrap() > 0.0, "{call}");
+    }
+    // Timestamps are digits that a code could be found in by chance.
+    let without_times: Vec<Value> = lines
+        .into_iter()
+        .map(|mut line| {
+            line.as_object_mut().unwrap().remove("timestamp");
+            line
+        })
+        .collect();
+    assert_names_no_one(
+        &fixture,
+        &serde_json::to_string(&without_times).unwrap(),
+        &token,
+        &expected,
+    );
+}
+
+/// No username, token, secret or code of the fixture in `text`.
+#[track_caller]
+fn assert_names_no_one(fixture: &Fixture, text: &str, token: &str, expected: &Value) {
+    assert!(!text.contains(token), "token in {text}");
+    for (name, secret) in fixture.secrets.as_object().unwrap() {
+        assert!(!text.contains(name.as_str()), "{name} in {text}");
+        assert!(!text.contains(secret.as_str().unwrap()), "secret in {text}");
+        let code = expected[name].as_str().unwrap();
+        assert!(!text.contains(code), "{name}'s code in {text}");
+    }
+}
+
+/// A TCP connection that sends half a request head and no more.
+fn half_open(addr: SocketAddr) -> TcpStream {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream
+        .write_all(b"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Ty")
+        .unwrap();
+    stream
+}
+
+/// Whether the server has closed `stream` (EOF or reset) within `wait`.
+fn closed_within(stream: &mut TcpStream, wait: Duration) -> bool {
+    stream.set_read_timeout(Some(wait)).unwrap();
+    let mut buffer = [0u8; 1024];
+    loop {
+        match stream.read(&mut buffer) {
+            Ok(0) => return true,
+            // An answer (a 408, say) before the close is fine.
+            Ok(_) => continue,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                return false;
+            }
+            Err(_) => return true,
+        }
+    }
+}
+
+/// `GET /healthz` from `from` (a loopback address of its own, so that it
+/// counts against that address's connections): the status.
+fn healthz_status(addr: SocketAddr, from: [u8; 4]) -> u16 {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind(SocketAddr::from((from, 0))).unwrap();
+        let mut stream = socket.connect(addr).await.unwrap();
+        // A connection closed unread may refuse the write: no answer.
+        let request = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+        if stream.write_all(request).await.is_err() {
+            return 0;
+        }
+        let mut answer = String::new();
+        let read =
+            tokio::time::timeout(Duration::from_secs(10), stream.read_to_string(&mut answer));
+        match read.await {
+            Ok(Ok(_)) => answer
+                .split(' ')
+                .nth(1)
+                .and_then(|status| status.parse().ok())
+                .unwrap_or(0),
+            _ => 0,
+        }
+    })
+}
+
+/// Half-open connections close after the header-read timeout, a stalled
+/// body after the idle timeout, and a client over its address's cap is
+/// closed while other addresses are served; /healthz answers throughout.
+#[test]
+fn http_half_open_connections_close_and_the_per_ip_cap_holds() {
+    let fixture = Fixture::new();
+    let (token, _) = fixture.token("tool_a");
+    let server = HttpServer::start(
+        &fixture,
+        &[
+            "--header-read-timeout",
+            "2",
+            "--idle-timeout",
+            "2",
+            "--max-connections-per-ip",
+            "1000",
+        ],
+    );
+    let addr = server.addr();
+    let opened = Instant::now();
+    let mut halves: Vec<TcpStream> = (0..300).map(|_| half_open(addr)).collect();
+    // A request head complete, its body not: the idle timeout's case.
+    let mut stalled: Vec<TcpStream> = (0..5)
+        .map(|_| {
+            let mut stream = TcpStream::connect(addr).unwrap();
+            write!(
+                stream,
+                "POST /mcp HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\
+                 Content-Type: application/json\r\nAccept: application/json, text/event-stream\r\n\
+                 Content-Length: 100\r\n\r\n{{\"jsonrpc\""
+            )
+            .unwrap();
+            stream
+        })
+        .collect();
+    assert_eq!(
+        healthz_status(addr, [127, 0, 0, 1]),
+        200,
+        "served meanwhile"
+    );
+    for (i, stream) in halves.iter_mut().chain(stalled.iter_mut()).enumerate() {
+        assert!(
+            closed_within(stream, Duration::from_secs(10)),
+            "connection {i} still open"
+        );
+    }
+    let took = opened.elapsed();
+    assert!(took >= Duration::from_secs(1), "closed too soon: {took:?}");
+    assert_eq!(healthz_status(addr, [127, 0, 0, 1]), 200, "served after");
+    drop(server);
+
+    // Three connections per address: the fourth from 127.0.0.1 is closed
+    // at once; 127.0.0.2 is served; a place freed is taken again.
+    let server = HttpServer::start(
+        &fixture,
+        &[
+            "--max-connections-per-ip",
+            "3",
+            "--header-read-timeout",
+            "60",
+        ],
+    );
+    let addr = server.addr();
+    let held: Vec<TcpStream> = (0..3).map(|_| half_open(addr)).collect();
+    std::thread::sleep(Duration::from_millis(300));
+    let mut over = TcpStream::connect(addr).unwrap();
+    // Closed unread, it may refuse even this.
+    let _ = over.write_all(b"GET /healthz HTTP/1.1\r\n");
+    assert!(
+        closed_within(&mut over, Duration::from_secs(5)),
+        "a fourth connection from one address is closed"
+    );
+    assert_eq!(healthz_status(addr, [127, 0, 0, 2]), 200, "another address");
+    assert_eq!(healthz_status(addr, [127, 0, 0, 1]), 0, "over the cap");
+    drop(held);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(healthz_status(addr, [127, 0, 0, 1]), 200, "room again");
+    assert!(server.terminate().success());
 }

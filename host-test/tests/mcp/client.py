@@ -111,6 +111,8 @@ async def raw(plan):
         return {
             "status": response.status_code,
             "www_authenticate": response.headers.get("www-authenticate"),
+            "request_id": response.headers.get("x-request-id"),
+            "content_type": response.headers.get("content-type"),
             "body": response.text,
         }
 

@@ -5,6 +5,7 @@ use crate::logs::LogFormat;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use clap::{Args, Subcommand};
 use totp_host::mcp::{self, HttpOptions, TotpMcp};
@@ -42,6 +43,24 @@ pub struct McpArgs {
     /// HTTP: tool calls per minute per token (bursts up to a minute's).
     #[arg(long, default_value_t = 60, requires = "http")]
     calls_per_minute: u32,
+    /// HTTP: also serve GET /metrics (only) at this address, as --http
+    /// (a bare PORT is on loopback). /metrics is on the --http address
+    /// too, without a token.
+    #[arg(long, value_name = "[ADDR:]PORT", value_parser = http_address, requires = "http")]
+    metrics: Option<SocketAddr>,
+    /// HTTP: seconds a client has to send a request's head (the request
+    /// line and headers), and a kept-alive connection to start its next
+    /// request; then the connection closes.
+    #[arg(long, value_name = "SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..), requires = "http")]
+    header_read_timeout: u64,
+    /// HTTP: a connection that moves no byte either way for this many
+    /// seconds closes, mid-request or not.
+    #[arg(long, value_name = "SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..), requires = "http")]
+    idle_timeout: u64,
+    /// HTTP: connections open at once from one client address; another
+    /// is closed as soon as it is accepted.
+    #[arg(long, value_name = "N", default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..), requires = "http")]
+    max_connections_per_ip: u64,
     /// How the server logs on stderr: `text` (one readable line per
     /// event) or `json` (one JSON object per line, for a log pipeline).
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
@@ -120,6 +139,11 @@ pub fn mcp(store: &StoreArgs, policy: Policy, args: McpArgs) -> Result<ExitCode>
                 max_sessions: args.max_sessions,
                 max_body_bytes: args.max_body_bytes,
                 allowed_hosts: args.allowed_hosts,
+                metrics_addr: args.metrics,
+                header_read_timeout: Duration::from_secs(args.header_read_timeout),
+                idle_timeout: Duration::from_secs(args.idle_timeout),
+                max_connections_per_ip: usize::try_from(args.max_connections_per_ip)
+                    .unwrap_or(usize::MAX),
                 ..HttpOptions::new(addr)
             };
             let server = server.with_rate(args.calls_per_minute);
