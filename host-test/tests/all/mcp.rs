@@ -328,12 +328,9 @@ fn check_session(fixture: &Fixture, report: &Value) {
     assert_error(&results[3], "invalid_arguments");
     assert_error(&results[4], "invalid_arguments");
     assert_code(&results[5], AGENT_A, &expected);
-    // An unknown tool is a protocol error, not a crash.
-    assert!(
-        results[6].get("exception").is_some(),
-        "unknown tool answered: {}",
-        results[6]
-    );
+    // An unknown tool is a protocol error, not a crash: invalid params, as
+    // the MCP specification's tools section has it.
+    assert_eq!(results[6]["code"], -32602, "unknown tool: {}", results[6]);
     assert_eq!(report["alive"], true);
     assert_no_secret(fixture, report);
 }
@@ -678,8 +675,9 @@ fn http_load_many_clients_no_failures_flat_memory() {
 }
 
 /// JSON-RPC's own errors, with the statuses the MCP specification gives:
-/// a body that is not JSON (-32700, 400), not a message object (-32600,
-/// 400), and `tools/call` with params of the wrong type (-32602, 200).
+/// a body that is not JSON (-32700, 400), not a JSON-RPC 2.0 message
+/// object (-32600, 400), and a method with params of the wrong type
+/// (-32602, 200).
 #[test]
 fn http_malformed_requests_get_the_protocols_own_errors() {
     let fixture = Fixture::new();
@@ -700,6 +698,11 @@ fn http_malformed_requests_get_the_protocols_own_errors() {
         call(json!("get_totp_code")),
         call(json!({"name": 5})),
         call(json!({"name": "get_totp_code", "arguments": ["agent"]})),
+        post(json!({"id": 1, "method": "ping"})),
+        post(json!({"jsonrpc": "2.0", "id": true, "method": "ping"})),
+        post(json!({"jsonrpc": "2.0", "id": 1, "method": 5})),
+        post(json!({"jsonrpc": "2.0", "id": 8, "method": "tools/list", "params": "x"})),
+        post(json!({"jsonrpc": "2.0", "id": 9, "method": "initialize", "params": {"x": 1}})),
     ]}));
     let expect = |i: usize, status: u64, code: i64| {
         let got = &report[i];
@@ -716,6 +719,48 @@ fn http_malformed_requests_get_the_protocols_own_errors() {
     for i in 2..5 {
         assert_eq!(expect(i, 200, -32602)["id"], 7);
     }
+    // Not JSON-RPC 2.0: no "jsonrpc", an id of the wrong type, a method
+    // that is not a string.
+    for i in 5..8 {
+        expect(i, 400, -32600);
+    }
+    // An MCP method with params it does not take (the SDK would say 415,
+    // or -32601 for an initialize its catch-all takes).
+    assert_eq!(expect(8, 200, -32602)["id"], 8);
+    assert_eq!(expect(9, 200, -32602)["id"], 9);
+}
+
+/// The protocol's errors as the official client meets them: an unknown
+/// method (-32601), params of the wrong shape for a method (-32602) and an
+/// unknown tool (-32602), each answered on HTTP 200 in a session that goes
+/// on. (Malformed bodies, which the client cannot send, are the raw
+/// requests of `http_malformed_requests_get_the_protocols_own_errors`.)
+#[test]
+fn http_protocol_errors_through_the_official_client() {
+    let fixture = Fixture::new();
+    let (token, _) = fixture.token("tool_a");
+    let server = HttpServer::start(&fixture, &[]);
+    let report = client(
+        &json!({"mode": "session", "transport": "http", "url": server.url,
+        "token": token,
+        "calls": [{"name": "no_such_tool", "arguments": {}}, {"arguments": {}}],
+        "requests": [
+            {"method": "no/such/method", "params": {}},
+            {"method": "logging/setLevel", "params": {"level": "loudest"}},
+            {"method": "tools/call", "params": {"name": ["get_totp_code"]}},
+            {"method": "tools/call", "params": {"name": "get_totp_code", "arguments": "agent"}},
+            {"method": "ping"},
+        ]}),
+    );
+    assert_eq!(report["results"][0]["code"], -32602, "{report}");
+    assert_code(&report["results"][1], AGENT_A, &fixture.expected());
+    let codes: Vec<&Value> = report["requests"].as_array().unwrap()[..4]
+        .iter()
+        .map(|r| &r["code"])
+        .collect();
+    assert_eq!(codes, [-32601, -32602, -32602, -32602], "{report}");
+    assert!(report["requests"][4].get("result").is_some(), "{report}");
+    assert_eq!(report["alive"], true);
 }
 
 /// `GET /metrics` (on the --http listener without a token, and on the

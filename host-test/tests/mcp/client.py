@@ -90,10 +90,29 @@ async def session(plan):
                 result = await client.call_tool(call.get("name", "get_totp_code"), call.get("arguments"))
                 report["results"].append(result_report(result))
             except Exception as error:  # a protocol error, reported for the test to judge
-                report["results"].append({"exception": f"{type(error).__name__}: {error}"})
+                report["results"].append(exception_report(error))
+        # JSON-RPC requests as the client sends any request (its dispatcher,
+        # which the typed methods use), for methods and params it has no
+        # typed call for: an unknown method, params of the wrong shape.
+        report["requests"] = []
+        for request in plan.get("requests", []):
+            try:
+                answer = await client._dispatcher.send_raw_request(request["method"], request.get("params"), {})
+                report["requests"].append({"result": answer})
+            except Exception as error:
+                report["requests"].append(exception_report(error))
         # The server still answers after whatever the calls were.
         await client.send_ping()
         report["alive"] = True
+    return report
+
+
+def exception_report(error):
+    """An exception as the report shows it; a JSON-RPC error with its code."""
+    report = {"exception": f"{type(error).__name__}: {error}"}
+    code = getattr(getattr(error, "error", None), "code", None)
+    if code is not None:
+        report["code"] = code
     return report
 
 
