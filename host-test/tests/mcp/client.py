@@ -200,6 +200,11 @@ async def load(plan):
     call and drops its connection before reading the answer."""
     expected = {name: pyotp.TOTP(secret).at(plan["now"]) for name, secret in plan["secrets"].items()}
     failures = []
+    # With "rss_every": N, the server's RSS after every N calls (all
+    # clients together) of the timed part: [calls, KiB] pairs.
+    every = plan.get("rss_every")
+    progress = {"timed": False, "calls": 0}
+    samples = []
 
     async def client_run(token, agent, calls):
         conn = connect(plan, token)
@@ -212,6 +217,10 @@ async def load(plan):
                         failures.append(result_report(result))
                 except Exception as error:
                     failures.append(f"{type(error).__name__}: {error}")
+                if every and progress["timed"]:
+                    progress["calls"] += 1
+                    if progress["calls"] % every == 0:
+                        samples.append([progress["calls"], rss_kib(plan["server_pid"])])
 
     async def walk_away(token):
         # Opens a session, then sends tools/call on a socket of its own and
@@ -231,6 +240,7 @@ async def load(plan):
     clients = plan["clients"]
     await asyncio.gather(*(client_run(c["token"], c["agent"], plan["warmup"]) for c in clients))
     warm_rss = rss_kib(plan["server_pid"])
+    progress["timed"] = True
     started = time.monotonic()
     await asyncio.gather(
         walk_away(plan["walk_away_token"]),
@@ -245,6 +255,7 @@ async def load(plan):
         "seconds": elapsed,
         "rss_kib_warm": warm_rss,
         "rss_kib_end": end_rss,
+        "rss_kib_samples": samples,
     }
 
 
