@@ -514,6 +514,20 @@ fn http_over_the_call_rate_is_a_tool_error_and_the_server_goes_on() {
     );
     assert!(refused.token_id.is_some(), "{refused:?}");
     assert_eq!(refused.node_id.as_deref(), Some("tool_a"), "{refused:?}");
+    // And on /metrics, as a host_error and as a rate-limited call.
+    let metrics = client(
+        &json!({"mode": "raw", "url": server.url.replace("/mcp", "/metrics"),
+        "requests": [{"method": "GET"}]}),
+    );
+    let text = metrics[0]["body"].as_str().unwrap();
+    for line in [
+        "totp_mcp_tool_calls_total{outcome=\"issued\"} 2",
+        "totp_mcp_tool_calls_total{outcome=\"host_error\"} 1",
+        "totp_mcp_rate_limited_total 1",
+        "totp_mcp_store_errors_total 0",
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line} not in {text}");
+    }
 }
 
 #[test]
@@ -563,6 +577,7 @@ fn http_session_cap_holds_under_simultaneous_initialize() {
 #[test]
 fn http_healthz_needs_no_token_and_says_when_the_store_fails() {
     let fixture = Fixture::new();
+    let (token, _) = fixture.token("tool_a");
     let server = HttpServer::start(&fixture, &[]);
     let health = server.url.replace("/mcp", "/healthz");
     let get = || client(&json!({"mode": "raw", "url": health, "requests": [{"method": "GET"}]}));
@@ -586,6 +601,25 @@ fn http_healthz_needs_no_token_and_says_when_the_store_fails() {
         assert!(!text.contains(name), "{text}");
     }
     assert_no_secret(&fixture, &report);
+
+    // A call that needs the lost tables is a host_error of the store's,
+    // and /metrics counts it as one.
+    let session = client(
+        &json!({"mode": "session", "transport": "http", "url": server.url,
+        "token": token, "calls": [{"arguments": {}}]}),
+    );
+    assert_error(&session["results"][0], "host_error");
+    let metrics = client(
+        &json!({"mode": "raw", "url": server.url.replace("/mcp", "/metrics"),
+        "requests": [{"method": "GET"}]}),
+    );
+    let text = metrics[0]["body"].as_str().unwrap();
+    for line in [
+        "totp_mcp_tool_calls_total{outcome=\"host_error\"} 1",
+        "totp_mcp_store_errors_total 1",
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line} not in {text}");
+    }
 }
 
 /// `--allowed-host NAME`: a client that connects by that name (behind a
