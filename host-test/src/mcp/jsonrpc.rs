@@ -1,11 +1,12 @@
 //! JSON-RPC's own errors, where the MCP SDK answers a malformed request
 //! otherwise: a body that is not JSON gets -32700 (the SDK says HTTP 415),
-//! a body that is not a JSON-RPC 2.0 message object -32600 (no `"jsonrpc":
+//! a batch or a body that is not a JSON-RPC 2.0 message object -32600 (no `"jsonrpc":
 //! "2.0"`, a `method` that is not a string, an `id` that is neither string
 //! nor number: the SDK says 415), and a request of an MCP method whose
 //! params are not what the method takes -32602 (the SDK says 415, or
 //! -32601 "method not found" when its catch-all for unknown methods takes
-//! the request). The MCP specification's statuses: 400 for a body the
+//! the request; for a `tools/list` cursor it never gave out, the first
+//! page). The MCP specification's statuses: 400 for a body the
 //! server cannot accept, 200 for an error answering a request. Unknown
 //! methods (-32601) and unknown tools (-32602) are the SDK's and the
 //! handler's own answers.
@@ -71,8 +72,16 @@ pub async fn check(
                 return refusal;
             }
         }
-        // A batch: the SDK answers it as the protocol version it speaks.
-        Ok(Value::Array(_)) => {}
+        // A batch: MCP has none since 2025-06-18, and the SDK answers one
+        // with HTTP 415 whatever the version.
+        Ok(Value::Array(_)) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                Value::Null,
+                INVALID_REQUEST,
+                "Invalid Request: batches are not supported",
+            );
+        }
         Ok(_) => {
             return error(
                 StatusCode::BAD_REQUEST,
@@ -127,6 +136,16 @@ fn refuse(message: Map<String, Value>) -> Option<Response> {
     };
     if let Some(why) = invalid_tool_call(&message) {
         return Some(params(why));
+    }
+    // Its lists are one page, so no cursor is one it gave out (the SDK
+    // would answer the first page).
+    if method.as_deref() == Some("tools/list")
+        && message
+            .get("params")
+            .and_then(|params| params.get("cursor"))
+            .is_some_and(|cursor| !cursor.is_null())
+    {
+        return Some(params("no such cursor: the list is one page"));
     }
     let method = method?;
     match serde_json::from_value::<ClientJsonRpcMessage>(Value::Object(message)) {

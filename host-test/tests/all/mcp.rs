@@ -737,6 +737,9 @@ fn http_malformed_requests_get_the_protocols_own_errors() {
         post(json!({"jsonrpc": "2.0", "id": 1, "method": 5})),
         post(json!({"jsonrpc": "2.0", "id": 8, "method": "tools/list", "params": "x"})),
         post(json!({"jsonrpc": "2.0", "id": 9, "method": "initialize", "params": {"x": 1}})),
+        post(json!([])),
+        post(json!([{"jsonrpc": "2.0", "id": 10, "method": "ping"}])),
+        post(json!({"jsonrpc": "2.0", "id": 11, "method": "tools/list", "params": {"cursor": "x"}})),
     ]}));
     let expect = |i: usize, status: u64, code: i64| {
         let got = &report[i];
@@ -762,6 +765,11 @@ fn http_malformed_requests_get_the_protocols_own_errors() {
     // or -32601 for an initialize its catch-all takes).
     assert_eq!(expect(8, 200, -32602)["id"], 8);
     assert_eq!(expect(9, 200, -32602)["id"], 9);
+    // A batch, empty or not: MCP has none (the SDK would say 415).
+    expect(10, 400, -32600);
+    expect(11, 400, -32600);
+    // A cursor the server never gave out (the SDK would answer the list).
+    assert_eq!(expect(12, 200, -32602)["id"], 11);
 }
 
 /// The protocol's errors as the official client meets them: an unknown
