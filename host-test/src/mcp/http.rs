@@ -176,7 +176,13 @@ pub async fn serve_http(
         let app = Router::new()
             .route("/metrics", get(render_metrics).with_state(gate))
             .layer(middleware::from_fn(request_id));
-        tokio::spawn(accept_loop(listener, app, limits.clone(), cancel.clone()))
+        tokio::spawn(accept_loop(
+            listener,
+            app,
+            limits.clone(),
+            metrics.clone(),
+            cancel.clone(),
+        ))
     });
     ready(addr);
     let stop = cancel.clone();
@@ -188,7 +194,7 @@ pub async fn serve_http(
         // waiting.
         stop.cancel();
     });
-    accept_loop(listener, app, limits, cancel).await;
+    accept_loop(listener, app, limits, metrics, cancel).await;
     if let Some(metrics_server) = metrics_server {
         let _ = metrics_server.await;
     }
@@ -284,6 +290,7 @@ async fn accept_loop(
     listener: TcpListener,
     app: Router,
     limits: Limits,
+    metrics: Metrics,
     cancel: CancellationToken,
 ) {
     let mut http = hyper::server::conn::http1::Builder::new();
@@ -307,6 +314,7 @@ async fn accept_loop(
         let Some(admitted) = limits.admit(peer.ip()) else {
             // Over its address's cap: closed unread.
             drop(stream);
+            metrics.connection_refused();
             continue;
         };
         // Each response is a few small writes (an SSE priming event, then

@@ -37,6 +37,7 @@ pub struct Metrics {
     rate_limited: Counter,
     auth_failures: Counter,
     store_errors: Counter,
+    connections_refused: Counter,
 }
 
 impl Default for Metrics {
@@ -60,6 +61,7 @@ impl Metrics {
         let rate_limited = Counter::default();
         let auth_failures = Counter::default();
         let store_errors = Counter::default();
+        let connections_refused = Counter::default();
         let mut registry = Registry::with_prefix("totp_mcp");
         registry.register(
             "tool_calls",
@@ -88,6 +90,11 @@ impl Metrics {
             "Calls and token lookups that failed because the store did not answer or record",
             store_errors.clone(),
         );
+        registry.register(
+            "connections_refused",
+            "Connections closed unread because their client address had --max-connections-per-ip open",
+            connections_refused.clone(),
+        );
         Metrics {
             registry: Arc::new(registry),
             calls,
@@ -96,6 +103,7 @@ impl Metrics {
             rate_limited,
             auth_failures,
             store_errors,
+            connections_refused,
         }
     }
 
@@ -123,6 +131,11 @@ impl Metrics {
     /// The store failed outside a call (a token lookup).
     pub fn store_error(&self) {
         self.store_errors.inc();
+    }
+
+    /// A connection over its address's cap.
+    pub fn connection_refused(&self) {
+        self.connections_refused.inc();
     }
 
     pub fn set_sessions(&self, open: usize) {

@@ -1055,5 +1055,15 @@ fn http_half_open_connections_close_and_the_per_ip_cap_holds() {
     drop(held);
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(healthz_status(addr, [127, 0, 0, 1]), 200, "room again");
+    let metrics = client(
+        &json!({"mode": "raw", "url": server.url.replace("/mcp", "/metrics"),
+        "requests": [{"method": "GET"}]}),
+    );
+    let text = metrics[0]["body"].as_str().unwrap();
+    assert!(
+        text.lines()
+            .any(|l| l == "totp_mcp_connections_refused_total 2"),
+        "{text}"
+    );
     assert!(server.terminate().success());
 }
