@@ -1,7 +1,7 @@
 //! The context of one tool call: what the component's imports answer from.
 
 use std::sync::{Arc, Mutex};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use get_totp_code::platform::{Directory, HostError, NodeRef, Platform, User};
 
@@ -45,6 +45,11 @@ pub struct Call {
     /// The id of the MCP token the call was made with, for the audit trail;
     /// `None` when the caller had none (the CLI).
     pub token_id: Option<String>,
+    /// A code handed out must stay valid at least this long: when the
+    /// current one expires sooner, the host waits for the next period and
+    /// hands out that one (see [`crate::validity`]). Zero: the current code,
+    /// however soon it expires.
+    pub min_validity: Duration,
 }
 
 impl Call {
@@ -55,6 +60,7 @@ impl Call {
             clock: Clock::System,
             policy: AccessPolicy::default(),
             token_id: None,
+            min_validity: Duration::ZERO,
         }
     }
 
@@ -75,6 +81,11 @@ impl Call {
 
     pub fn with_token_id(mut self, token_id: impl Into<String>) -> Self {
         self.token_id = Some(token_id.into());
+        self
+    }
+
+    pub fn with_min_validity(mut self, min_validity: Duration) -> Self {
+        self.min_validity = min_validity;
         self
     }
 

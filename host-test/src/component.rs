@@ -16,6 +16,7 @@ use crate::call::Call;
 use crate::memory::MemoryDirectory;
 use crate::sandbox::{self, CallError, CallLimiter, SandboxConfig};
 use crate::store_key::StoreKey;
+use crate::validity;
 
 /// The compiled component, ready to instantiate. Share it across threads
 /// (`&TotpTool` is all a call needs): every call gets its own store and
@@ -194,14 +195,14 @@ impl TotpTool {
         call: &Call,
         operation: Operation,
         requested: &str,
-        run: impl FnOnce(&GetTotpCode, &mut Store<CallState>) -> wasmtime::Result<String>,
+        run: impl Fn(&GetTotpCode, &mut Store<CallState>) -> wasmtime::Result<String>,
     ) -> Result<String, CallError> {
         let Audit::To(sink) = &self.audit else {
-            return self.with_instance(call, run).0;
+            return self.lasting(call, run).0;
         };
         let started = SystemTime::now();
         let timer = Instant::now();
-        let (outcome, looked_up) = self.with_instance(call, run);
+        let (outcome, looked_up) = self.lasting(call, run);
         let finished = Finished {
             call,
             operation,
@@ -211,6 +212,28 @@ impl TotpTool {
             looked_up,
         };
         audit::record(sink.as_ref(), finished, outcome)
+    }
+
+    /// Runs `run` in a fresh instance, and again in another at the start of
+    /// the next period when the code it gave expires within the call's
+    /// `min_validity` (see [`validity`]): one call, one audit event.
+    fn lasting(
+        &self,
+        call: &Call,
+        run: impl Fn(&GetTotpCode, &mut Store<CallState>) -> wasmtime::Result<String>,
+    ) -> (Result<String, CallError>, Option<String>) {
+        let Some((pinned, now)) = validity::first_run(call) else {
+            return self.with_instance(call, run);
+        };
+        let first = self.with_instance(&pinned, &run);
+        let next = match &first.0 {
+            Ok(result) => validity::second_run(call, now, result),
+            Err(_) => None,
+        };
+        match next {
+            Some(next) => self.with_instance(&next, &run),
+            None => first,
+        }
     }
 
     /// Runs `run` in a fresh instance; also returns the last username the

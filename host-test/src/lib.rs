@@ -6,8 +6,8 @@
 //! - [`Directory`]: what a platform plugs in (users, workflow graph), the
 //!   guest's own trait; [`Store`] is the reference store (SQLite or
 //!   PostgreSQL) and [`MemoryDirectory`] an in-memory one.
-//! - [`Call`]: the per-call context (directory, tool node, clock, and the
-//!   [`AccessPolicy`]).
+//! - [`Call`]: the per-call context (directory, tool node, clock, the
+//!   [`AccessPolicy`], and how long a code handed out must stay valid).
 //! - [`Audit`]: where every call's [`AuditEvent`] goes (an [`AuditSink`]:
 //!   the store, JSON lines, or the embedder's own), or explicitly
 //!   nowhere.
@@ -32,6 +32,7 @@ mod sandbox;
 pub mod store;
 pub mod store_key;
 pub mod util;
+mod validity;
 
 pub use audit::{Audit, AuditError, AuditEvent, AuditFilter, AuditSink, JsonLinesSink};
 pub use call::{Call, Clock};

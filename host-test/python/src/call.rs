@@ -2,6 +2,7 @@
 //! policy), turned into a `totp_host::Call` for each call.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -18,31 +19,36 @@ enum Source {
     Python(Py<PyAny>),
 }
 
-/// `Call(directory, node=None, *, time=None, policy="own_workflow")`.
+/// `Call(directory, node=None, *, time=None, policy="own_workflow",
+/// min_validity=0)`.
 ///
 /// `node` is the tool's `(workflow_id, node_id)` (ids `str` or `int`), or
 /// `None` outside any workflow. `time` fixes the clock (Unix seconds, for
 /// tests); `None` reads the system clock at each call. `policy` is the
 /// host's access policy: `"own_workflow"` (only agents of the node's
 /// workflow), `"any_agent"`, or `"unrestricted"` (the directory's answer as
-/// it is, for a directory that enforces its own policy).
+/// it is, for a directory that enforces its own policy). `min_validity`
+/// (seconds): a code that would expire sooner is not handed out; the call
+/// waits for the next period's (see `totp_host::Call::min_validity`).
 #[pyclass(frozen, module = "get_totp_code")]
 pub struct Call {
     source: Source,
     node: Option<NodeRef>,
     clock: Clock,
     policy: AccessPolicy,
+    min_validity: Duration,
 }
 
 #[pymethods]
 impl Call {
     #[new]
-    #[pyo3(signature = (directory, node = None, *, time = None, policy = "own_workflow"))]
+    #[pyo3(signature = (directory, node = None, *, time = None, policy = "own_workflow", min_validity = 0))]
     fn new(
         directory: &Bound<'_, PyAny>,
         node: Option<&Bound<'_, PyAny>>,
         time: Option<u64>,
         policy: &str,
+        min_validity: u64,
     ) -> PyResult<Self> {
         let source = match directory.cast::<SqliteDirectory>() {
             Ok(native) => Source::Native(native.get().store()),
@@ -78,6 +84,7 @@ impl Call {
             node,
             clock: time.map_or(Clock::System, Clock::Fixed),
             policy,
+            min_validity: Duration::from_secs(min_validity),
         })
     }
 
@@ -106,7 +113,8 @@ impl Call {
         };
         let mut call = totp_host::Call::new(directory)
             .with_clock(self.clock)
-            .with_policy(self.policy);
+            .with_policy(self.policy)
+            .with_min_validity(self.min_validity);
         call.node = self.node.clone();
         call
     }

@@ -33,6 +33,23 @@ def test_random_secrets_match_pyotp_at_fixed_times(tool):
         assert 1 <= out["expires_in"] <= 30
 
 
+def test_min_validity_hands_out_the_next_periods_code(tool):
+    # 1111111109 is the last second of its period: one second left.
+    secret = random_secret()
+    for min_validity, expected_at, expires_in in ((0, 1111111109, 1), (1, 1111111109, 1), (5, 1111111110, 30)):
+        call = Call(linked_directory(secret), NODE, time=1111111109, min_validity=min_validity)
+        out = result(tool.get_totp_code(call, AGENT))
+        assert out["totp_code"] == pyotp.TOTP(secret).at(expected_at)
+        assert out["expires_in"] == expires_in
+
+
+def test_min_validity_must_be_a_whole_number_of_seconds():
+    with pytest.raises((OverflowError, ValueError)):
+        Call(linked_directory(), min_validity=-1)
+    with pytest.raises(TypeError):
+        Call(linked_directory(), min_validity="5")  # type: ignore[arg-type]
+
+
 def test_system_clock_by_default(tool):
     secret = random_secret()
     before = time.time()

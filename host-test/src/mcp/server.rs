@@ -68,6 +68,8 @@ pub struct TotpMcp {
     /// Stdio: the session's binding. HTTP: `None`, each request carries
     /// its token's binding in its extensions (see `http`).
     session: Option<Binding>,
+    /// How long a code handed out must stay valid ([`Call::min_validity`]).
+    min_validity: Duration,
 }
 
 impl TotpMcp {
@@ -92,7 +94,16 @@ impl TotpMcp {
             }),
             rate: None,
             session: None,
+            min_validity: Duration::ZERO,
         })
+    }
+
+    /// Hands out only codes valid for at least `min_validity`: a call whose
+    /// code expires sooner waits for the next period's (on the blocking
+    /// pool, holding its call slot).
+    pub fn with_min_validity(mut self, min_validity: Duration) -> Self {
+        self.min_validity = min_validity;
+        self
     }
 
     /// Limits each token to `per_minute` calls (HTTP only: a stdio session
@@ -196,7 +207,8 @@ impl TotpMcp {
         let arguments = Value::Object(arguments.unwrap_or_default()).to_string();
         let mut call = Call::new(shared.directory.clone())
             .with_policy(shared.policy)
-            .with_clock(shared.clock);
+            .with_clock(shared.clock)
+            .with_min_validity(self.min_validity);
         call.node = binding.node;
         call.token_id = binding.token_id;
         let Ok(_permit) = shared.in_flight.acquire().await else {

@@ -16,6 +16,7 @@ mod hostile_guests;
 mod hostile_hosts;
 mod installed;
 mod mcp;
+mod min_validity;
 mod obelisk;
 mod other_hosts;
 mod postgres;

@@ -70,7 +70,9 @@ class SqliteDirectory:
 class Call:
     """The context of tool calls: the directory, the tool node
     `(workflow_id, node_id)` or None, a fixed Unix time or None (the system
-    clock), and the access policy."""
+    clock), the access policy, and `min_validity`: a code that expires
+    within that many seconds is not handed out, the next period's is (the
+    call waits for it, with the GIL released)."""
 
     def __new__(
         cls,
@@ -79,6 +81,7 @@ class Call:
         *,
         time: int | None = None,
         policy: _Policy = "own_workflow",
+        min_validity: int = 0,
     ) -> Call: ...
     @property
     def node(self) -> tuple[str, str] | None: ...

@@ -14,7 +14,7 @@ mod logs;
 #[cfg(feature = "mcp")]
 mod mcp;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use totp_host::{
     AccessPolicy, Audit, Call, Clock, NodeRef, SandboxConfig, Store, StoreKey, TotpTool,
 };
@@ -80,6 +80,8 @@ enum Command {
         /// Compute the code for this Unix time instead of now.
         #[arg(long, value_name = "UNIX_SECONDS")]
         at: Option<u64>,
+        #[command(flatten)]
+        validity: MinValidity,
     },
     /// Create the agent user of a tool node (idempotent), as the platform
     /// does when an agent gets the tool.
@@ -170,6 +172,22 @@ enum StoreCommand {
     },
 }
 
+/// `--min-validity`, shared by `get-totp-code` and `mcp`.
+#[derive(Args, Debug, Clone, Copy)]
+pub struct MinValidity {
+    /// Hand out only a code valid for at least this many seconds: when the
+    /// current one expires sooner, wait (less than SECONDS) for the next
+    /// period's. 0: the current code, however soon it expires.
+    #[arg(long = "min-validity", value_name = "SECONDS", default_value_t = 0)]
+    seconds: u64,
+}
+
+impl MinValidity {
+    pub fn duration(self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.seconds)
+    }
+}
+
 /// The demo store's workflow: its tool node is linked to one agent.
 const DEMO_WORKFLOW: &str = "demo-workflow";
 const DEMO_SLUG: &str = "my-workflow";
@@ -208,7 +226,8 @@ fn main() -> ExitCode {
             workflow,
             node,
             at,
-        } => get_totp_code(&store, policy, &username, workflow.zip(node), at),
+            validity,
+        } => get_totp_code(&store, policy, &username, workflow.zip(node), at, validity),
         Command::CreateAgentUser {
             workflow,
             tool_node,
@@ -273,6 +292,7 @@ fn get_totp_code(
     username: &str,
     node: Option<(String, String)>,
     at: Option<u64>,
+    validity: MinValidity,
 ) -> Result<ExitCode> {
     let (directory, default_node) = store.open(Access::Read)?;
     let directory = Arc::new(directory);
@@ -285,7 +305,7 @@ fn get_totp_code(
     if let Some(seconds) = at {
         call.clock = Clock::Fixed(seconds);
     }
-    let result = tool.get_totp_code(&call, username);
+    let result = tool.get_totp_code(&call.with_min_validity(validity.duration()), username);
     println!("{result}");
     Ok(exit_status(&result))
 }

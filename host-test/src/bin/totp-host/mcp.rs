@@ -13,7 +13,7 @@ use totp_host::{Audit, Clock, NodeRef, SandboxConfig};
 use wasmtime::Result;
 use wasmtime::error::Context;
 
-use crate::{Access, Policy, StoreArgs, access_policy, load_tool_with};
+use crate::{Access, MinValidity, Policy, StoreArgs, access_policy, load_tool_with};
 
 #[derive(Args)]
 pub struct McpArgs {
@@ -65,6 +65,8 @@ pub struct McpArgs {
     /// event) or `json` (one JSON object per line, for a log pipeline).
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
+    #[command(flatten)]
+    validity: MinValidity,
     /// TEST ONLY: every code is computed for this Unix time instead of now.
     #[arg(long, value_name = "UNIX_SECONDS", hide = true)]
     test_now: Option<u64>,
@@ -120,7 +122,8 @@ pub fn mcp(store: &StoreArgs, policy: Policy, args: McpArgs) -> Result<ExitCode>
         directory.clone(),
         access_policy(policy),
         clock,
-    )?;
+    )?
+    .with_min_validity(args.validity.duration());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
