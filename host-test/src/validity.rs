@@ -5,8 +5,9 @@
 //! [`Call::min_validity`] set, the host runs the tool with its clock pinned
 //! to one second `t`. When the code it gets expires within `min_validity`,
 //! the next period starts at `t + expires_in`: the host waits until then (a
-//! fixed clock is moved instead, so tests wait for nothing) and runs the
-//! tool again, so the code handed out has a whole period left.
+//! fixed clock is not waited for, so tests wait for nothing) and runs the
+//! tool again pinned to that second, so the code handed out has a whole
+//! period left.
 //!
 //! The wait is shorter than `min_validity` (and than the period), and it is
 //! host time: the sandbox's deadline bounds each run of the guest, not the
@@ -37,14 +38,12 @@ pub(crate) fn second_run(call: &Call, now: u64, result: &str) -> Option<Call> {
         return None;
     }
     let next_period = now.checked_add(left)?;
-    let clock = match call.clock {
-        Clock::Fixed(_) => Clock::Fixed(next_period),
-        Clock::System => {
-            wait_until(next_period, call.min_validity);
-            Clock::System
-        }
-    };
-    Some(call.clone().with_clock(clock))
+    if call.clock == Clock::System {
+        wait_until(next_period, call.min_validity);
+    }
+    // Pinned to the period's first second either way, so that a system
+    // clock stepped back during the wait cannot give the old code again.
+    Some(call.clone().with_clock(Clock::Fixed(next_period)))
 }
 
 /// `expires_in` of a result that issued a code; `None` for any other.

@@ -125,7 +125,7 @@ impl Fixture {
 }
 
 /// Runs client.py with `plan` and returns its report.
-fn client(plan: &Value) -> Value {
+pub(crate) fn client(plan: &Value) -> Value {
     let script = repo_root().join("host-test/tests/mcp/client.py");
     let mut child = Command::new(venv_python())
         .arg(script)

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use totp_host::{AuditFilter, Call, Clock, MemoryDirectory, Store};
-use totp_test_support::python::{repo_root, venv_python};
 
+use crate::mcp::client;
 use crate::util::{RFC6238, TotpHost, parse, tool};
 
 /// One second before the period boundary at 1111111110.
@@ -112,24 +112,7 @@ fn mcp_min_validity_hands_out_the_next_periods_code() {
     .into();
     let plan = json!({"mode": "session", "transport": "stdio", "command": command,
         "calls": [{"arguments": {}}]});
-    let output = std::process::Command::new(venv_python())
-        .arg(repo_root().join("host-test/tests/mcp/client.py"))
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .and_then(|mut child| {
-            use std::io::Write;
-            child
-                .stdin
-                .take()
-                .unwrap()
-                .write_all(plan.to_string().as_bytes())?;
-            child.wait_with_output()
-        })
-        .unwrap();
-    assert!(output.status.success(), "{output:?}");
-    let report = parse(String::from_utf8_lossy(&output.stdout).trim());
+    let report = client(&plan);
     let result = &report["results"][0];
     assert_eq!(result["is_error"], false, "{result}");
     assert_issued(&result["structured"], NEXT_PERIOD, 30);
